@@ -1,0 +1,41 @@
+"""What a digest says, independent of how it is rendered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass
+class DigestStory:
+    """One story of the day: an article (later, a group of copies) with its summary."""
+
+    title: str
+    outlet: str | None
+    link: str | None          # the article's URL; None for a seed file
+    source_label: str         # what to show where there is no link
+    published_at: datetime | None
+    first_seen_at: datetime
+    summary: str
+    mentions: int
+    entities: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def entity_line(self) -> str:
+        """'Kazakhstan (20), CSTO (3)': the watched entities it mentions, most first."""
+        return ", ".join(f"{name} ({n})" for name, n in self.entities)
+
+
+@dataclass
+class Digest:
+    day: date
+    timezone: str
+    stories: list[DigestStory]
+    generated_at: datetime
+
+    @property
+    def subject(self) -> str:
+        # Only our own words and numbers: untrusted titles never reach a header.
+        n = len(self.stories)
+        count = "no new stories" if n == 0 else f"{n} new stor{'y' if n == 1 else 'ies'}"
+        return f"newswatch digest for {self.day.isoformat()}: {count}"

@@ -1,0 +1,55 @@
+"""Typed records that leave extractors/: plain data, no behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One span of an article's text that names a watched entity.
+
+    `form` is "name" for a mention proper, "demonym" for a demonym or metonym
+    (Kazakh, Kremlin) that the watchlist asks to count apart.
+    Offsets are Python str indices into the article's text, clitics excluded.
+    """
+
+    entity_id: str
+    surface: str
+    start_char: int
+    end_char: int
+    sentence: str
+    form: str = "name"
+
+
+@dataclass(slots=True)
+class Article:
+    """An article as extraction leaves it, before it has an id in the warehouse.
+
+    `text` is the clean article (headline, standfirst, body); `raw` keeps the
+    original bytes decoded as text (a seed file, or a page's HTML) so that a
+    better extractor can re-process it.
+    """
+
+    text: str
+    raw: str
+    title: str | None = None
+    url: str | None = None
+    canonical_url: str | None = None
+    seed_file: str | None = None
+    outlet: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    mentions: list[Mention] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """An input that could not be ingested, and why: recorded, never dropped silently."""
+
+    item: str
+    stage: str
+    reason: str
+    detail: str = ""

@@ -1,0 +1,10 @@
+"""Prefect flows: they only orchestrate calls into extractors/ and warehouse/."""
+
+from newswatch.prefect_env import quiet_prefect
+
+quiet_prefect()
+
+from newswatch.flows.digest import daily_digest  # noqa: E402
+from newswatch.flows.ingest import ingest_seeds  # noqa: E402
+
+__all__ = ["daily_digest", "ingest_seeds"]

@@ -1,0 +1,198 @@
+"""The `newswatch` command: a thin front over the flows and the warehouse.
+
+Prefect is imported only by the commands that run flows, so `newswatch sql`
+answers at once. Domain errors become one readable line and exit code 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from newswatch.config import Settings, load_settings
+from newswatch.errors import NewswatchError
+
+app = typer.Typer(
+    help="newswatch: follow a developing story. Fetch, extract, tag, load into DuckDB, digest.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+ingest_app = typer.Typer(help="Ingest articles into the warehouse.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="The DuckDB warehouse (env NEWSWATCH_DB; default data/newswatch.duckdb).",
+        show_default=False)] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="A TOML configuration file (default: newswatch.toml if present).",
+        show_default=False)] = None,
+) -> None:
+    """newswatch: follow a developing story."""
+    ctx.obj = {"settings": load_settings(config, db=db)}
+
+
+def _run_flow(coro: Any) -> Any:
+    import asyncio
+
+    return asyncio.run(coro)
+
+
+def _print_ingest(summary: Any) -> None:
+    console.print(
+        f"Seed files: {summary.files}  ingested: {summary.ingested}  "
+        f"already held: {summary.already_held}  rejected: {summary.rejected}  "
+        f"mentions: {summary.mentions}  ({summary.seconds:.1f} s)"
+    )
+    for reject in summary.rejects:
+        err_console.print(f"[yellow]skipped:[/yellow] {reject.detail}", markup=True,
+                          highlight=False)
+
+
+@ingest_app.command("seeds")
+def ingest_seeds_command(
+    ctx: typer.Context,
+    directory: Annotated[Path | None, typer.Argument(
+        help="Folder of seed .txt files (default: ./seeds, else the seeds shipped with "
+             "newswatch).", show_default=False)] = None,
+) -> None:
+    """Ingest seed text files: clean, tag and load them (a Prefect flow)."""
+    from newswatch.flows import ingest_seeds
+
+    settings = _settings(ctx)
+    if directory is not None and not directory.is_dir():
+        raise NewswatchError(f"no seed folder at {directory}")
+    summary = _run_flow(ingest_seeds(
+        directory=str(directory) if directory else str(settings.resolved_seeds_dir()),
+        db=str(settings.db),
+    ))
+    _print_ingest(summary)
+
+
+@app.command("digest")
+def digest_command(
+    ctx: typer.Context,
+    day: Annotated[datetime | None, typer.Option(
+        "--date", formats=["%Y-%m-%d"], help="The day, YYYY-MM-DD (default: today in the "
+        "configured time zone).", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Write the digest files and send nothing.")] = False,
+) -> None:
+    """Build the daily digest: text, HTML and .eml under digests/ (a Prefect flow)."""
+    from newswatch.flows import daily_digest
+
+    settings = _settings(ctx)
+    result = _run_flow(daily_digest(
+        day=day.date() if day else None, db=str(settings.db),
+        out_dir=str(settings.digests_dir), dry_run=dry_run,
+    ))
+    console.print(f"Digest for {result.day}: {result.stories} new stories")
+    for path in (result.files.text, result.files.html, result.files.eml):
+        console.print(f"  {path}", highlight=False)
+
+
+@app.command("sql")
+def sql_command(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="SQL to run; read-only (SELECT, SHOW, ...).")],
+    output: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """Run read-only SQL against the warehouse and print the result."""
+    from newswatch.warehouse.connection import connect
+    from newswatch.warehouse.query import run_query
+
+    settings = _settings(ctx)
+    with connect(settings.db, read_only=True, lock_timeout=settings.lock_timeout) as con:
+        result = run_query(con, query)
+        if output is OutputFormat.csv:
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(result.columns)
+            writer.writerows(result.rows)
+        elif output is OutputFormat.json:
+            for row in result.rows:
+                sys.stdout.write(json.dumps(dict(zip(result.columns, row, strict=True)),
+                                            default=_json_default, ensure_ascii=False) + "\n")
+        else:
+            table = Table(*result.columns, show_lines=False)
+            for row in result.rows:
+                # cells are data, never rich markup: a title may hold "[bold]"
+                table.add_row(*(Text("" if v is None else str(v)) for v in row))
+            console.print(table)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+@app.command("demo")
+def demo_command(ctx: typer.Context) -> None:
+    """Run the whole pipeline offline on the seeds: ingest, then today's digest."""
+    from newswatch.flows import daily_digest, ingest_seeds
+    from newswatch.warehouse.connection import connect
+
+    settings = _settings(ctx)
+    summary = _run_flow(ingest_seeds(directory=str(settings.resolved_seeds_dir()),
+                                     db=str(settings.db)))
+    _print_ingest(summary)
+    result = _run_flow(daily_digest(db=str(settings.db), out_dir=str(settings.digests_dir),
+                                    dry_run=True))
+    with connect(settings.db, read_only=True) as con:
+        articles = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
+        per_entity = con.execute(
+            "SELECT e.name, count(m.entity_id) AS n FROM entities e"
+            " LEFT JOIN mentions m USING (entity_id) GROUP BY e.name"
+            " HAVING n > 0 ORDER BY n DESC, e.name"
+        ).fetchall()
+    table = Table("entity", "mentions", title=f"{articles} articles in {settings.db}")
+    for name, n in per_entity:
+        table.add_row(name, str(n))
+    console.print(table)
+    console.print(f"Digest for {result.day}: {result.stories} new stories, written to")
+    for path in (result.files.text, result.files.html, result.files.eml):
+        console.print(f"  {path}", highlight=False)
+    console.print('Try: newswatch sql "SELECT title, outlet FROM articles"')
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from newswatch.prefect_env import quiet_prefect
+
+    quiet_prefect()
+    try:
+        app()
+    except NewswatchError as exc:
+        # plain stderr: one line, never wrapped or styled
+        sys.stderr.write(f"newswatch: error: {exc}\n")
+        raise SystemExit(1) from None

@@ -1,0 +1,137 @@
+"""One typed settings object: defaults that work offline, then `newswatch.toml`,
+then `NEWSWATCH_*` environment variables, then command-line flags.
+
+    NEWSWATCH_DB=/srv/news.duckdb newswatch digest --dry-run
+
+Secrets (the SMTP password) come only from the environment or a Prefect
+block; a config file that holds one is refused rather than read.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from newswatch.errors import NewswatchError
+
+DEFAULT_CONFIG = Path("newswatch.toml")
+_SECRET_KEYS = {"smtp_password", "password"}
+
+
+class ConfigError(NewswatchError):
+    """A configuration file or value that cannot be used."""
+
+
+def packaged_seeds_dir() -> Path:
+    """The seed articles and watchlist that ship with newswatch."""
+    return Path(str(resources.files("newswatch.seeds")))
+
+
+class Settings(BaseSettings):
+    """Every setting newswatch reads; the README documents each one."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSWATCH_", extra="forbid")
+
+    db: Path = Path("data/newswatch.duckdb")
+    # Seed articles; None = ./seeds if it exists, else the seeds shipped with newswatch.
+    seeds_dir: Path | None = None
+    # The watchlist; None = watchlist.toml in the seeds directory.
+    watchlist: Path | None = None
+    # Metadata the seed texts do not carry; None = manifest.toml in the seeds directory.
+    manifest: Path | None = None
+    digests_dir: Path = Path("digests")
+    timezone: str = "Asia/Almaty"
+    max_seed_bytes: int = 5_000_000
+    batch_size: int = 200
+    lock_timeout: float = 30.0
+    mail_from: str = "newswatch@localhost"
+    mail_to: list[str] = []
+    smtp_password: SecretStr | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def resolved_seeds_dir(self) -> Path:
+        if self.seeds_dir is not None:
+            return self.seeds_dir
+        local = Path("seeds")
+        return local if local.is_dir() else packaged_seeds_dir()
+
+    def resolved_watchlist(self) -> Path:
+        if self.watchlist is not None:
+            return self.watchlist
+        local = self.resolved_seeds_dir() / "watchlist.toml"
+        return local if local.is_file() else packaged_seeds_dir() / "watchlist.toml"
+
+    def resolved_manifest(self) -> Path:
+        return self.manifest or self.resolved_seeds_dir() / "manifest.toml"
+
+
+def _check_file(path: Path) -> None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the configuration {path}: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    secrets = _SECRET_KEYS & set(data)
+    if secrets:
+        raise ConfigError(
+            f"{path}: {', '.join(sorted(secrets))} must not be in a file; set "
+            "NEWSWATCH_SMTP_PASSWORD in the environment or use a Prefect block"
+        )
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from defaults < config file < environment < `overrides`.
+
+    `config` defaults to ./newswatch.toml when that file exists. Overrides
+    that are None are ignored, so CLI options can be passed straight through.
+    """
+    path = config if config is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"no configuration file at {path}")
+        _check_file(path)
+
+    class _FromFile(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if path is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            return tuple(sources)
+
+    try:
+        return _FromFile(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:  # pydantic's ValidationError
+        where = f" (from {path})" if path else ""
+        raise ConfigError(f"invalid configuration{where}: {exc}") from exc

@@ -1,0 +1,64 @@
+"""The errors newswatch raises, in one small tree.
+
+    NewswatchError
+     ├── PermanentError          record it, skip the item, go on: retrying cannot help
+     │    ├── SeedFileError      a seed file that is empty, not UTF-8 or too large
+     │    ├── WatchlistError     a malformed watchlist (names the file and line)
+     │    ├── WarehouseMissingError  no warehouse file yet where one is read
+     │    └── QueryError         an analyst's query that cannot run
+     │         └── ReadOnlyQueryError   a write statement sent to `newswatch sql`
+     └── TransientError          may succeed later: retried with backoff
+          └── WarehouseLockedError   another process holds the DuckDB file
+
+The CLI turns every NewswatchError into one readable line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+
+class NewswatchError(Exception):
+    """Root of every error newswatch raises on purpose."""
+
+
+class PermanentError(NewswatchError):
+    """Retrying will not help: record the reason and move on."""
+
+
+class TransientError(NewswatchError):
+    """Retrying later may help (locks, timeouts, 5xx)."""
+
+
+class SeedFileError(PermanentError):
+    """A seed file that cannot be ingested (empty, not UTF-8, too large).
+
+    `reason` is a short code for the `rejects` table: empty, not_utf8, too_large.
+    """
+
+    def __init__(self, message: str, reason: str = "unreadable"):
+        self.reason = reason
+        super().__init__(message)
+
+
+class WatchlistError(PermanentError):
+    """A malformed watchlist; the message names the file and the line."""
+
+    def __init__(self, path: str, line: int | None, message: str):
+        self.path, self.line, self.reason = path, line, message
+        where = f"{path}, line {line}" if line else path
+        super().__init__(f"{where}: {message}")
+
+
+class QueryError(PermanentError):
+    """An analyst's SQL that cannot run (syntax, unknown table, ...)."""
+
+
+class WarehouseMissingError(PermanentError):
+    """A command that reads the warehouse found no file at the path."""
+
+
+class ReadOnlyQueryError(QueryError):
+    """A statement that would change the warehouse, sent to a read-only command."""
+
+
+class WarehouseLockedError(TransientError):
+    """Another process holds the DuckDB file for writing."""

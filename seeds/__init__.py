@@ -1,0 +1,1 @@
+"""The seed articles and watchlist shipped with newswatch (package data only)."""

@@ -1,0 +1,43 @@
+"""Shared fixtures: a fresh DuckDB file, the seed files, a Prefect test harness."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import sys
+
+import pytest
+
+# tests/gold.py and other helpers import as plain modules
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture
+def db_path(tmp_path: pathlib.Path) -> pathlib.Path:
+    """Where a fresh warehouse file goes (created on first open)."""
+    return tmp_path / "warehouse" / "newswatch.duckdb"
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: pathlib.Path) -> pathlib.Path:
+    """A private copy of seeds/ that a test may add bad files to."""
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect API for the whole session (it takes seconds to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield

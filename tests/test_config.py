@@ -1,0 +1,62 @@
+"""Settings: defaults < newswatch.toml < NEWSWATCH_* environment < command-line flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newswatch.config import ConfigError, load_settings
+
+
+def test_defaults_work_offline(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSWATCH_DB", raising=False)
+    settings = load_settings()
+    assert settings.db == Path("data/newswatch.duckdb")
+    assert settings.timezone == "Asia/Almaty"
+    # no ./seeds here: the seeds shipped with newswatch are used
+    assert (settings.resolved_seeds_dir() / "watchlist.toml").is_file()
+    assert settings.resolved_watchlist().name == "watchlist.toml"
+
+
+def test_file_then_environment_then_flags(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    Path("newswatch.toml").write_text('db = "from-file.duckdb"\ntimezone = "UTC"\n')
+    assert load_settings().db == Path("from-file.duckdb")
+    monkeypatch.setenv("NEWSWATCH_DB", "from-env.duckdb")
+    settings = load_settings()
+    assert settings.db == Path("from-env.duckdb") and settings.timezone == "UTC"
+    assert load_settings(db=Path("from-flag.duckdb")).db == Path("from-flag.duckdb")
+
+
+def test_a_password_in_a_file_is_refused(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('smtp_password = "hunter2"\n')
+    with pytest.raises(ConfigError, match="NEWSWATCH_SMTP_PASSWORD") as info:
+        load_settings(config)
+    assert "hunter2" not in str(info.value)
+
+
+def test_the_password_comes_from_the_environment_and_is_not_shown(monkeypatch):
+    monkeypatch.setenv("NEWSWATCH_SMTP_PASSWORD", "hunter2")
+    settings = load_settings()
+    assert settings.smtp_password.get_secret_value() == "hunter2"
+    assert "hunter2" not in repr(settings)
+
+
+@pytest.mark.parametrize("content, message", [
+    ('timezone = "Mars/Olympus"\n', "unknown time zone"),
+    ("db = \n", "not valid TOML"),
+    ('no_such_setting = 1\n', "no_such_setting"),
+])
+def test_bad_configuration_is_a_clear_error(tmp_path, content, message):
+    config = tmp_path / "c.toml"
+    config.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config)
+
+
+def test_a_missing_config_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="no configuration file"):
+        load_settings(tmp_path / "missing.toml")

@@ -1,0 +1,73 @@
+"""Opening the warehouse: a format today's DuckDB CLI reads, and the single-writer lock."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from newswatch.errors import WarehouseLockedError, WarehouseMissingError
+from newswatch.warehouse.connection import connect
+
+DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
+
+_HOLD_LOCK = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def _hold_lock(path: Path, seconds: float) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(path), str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_duckdb_cli_1_5_reads_the_warehouse(db_path):
+    with connect(db_path) as con:
+        con.execute("INSERT INTO rejects VALUES ('x.txt', 'read', 'empty', 'empty file', now())")
+    version = subprocess.run([str(DUCKDB_CLI), "--version"], capture_output=True, text=True,
+                             check=True).stdout
+    assert version.startswith("v1.5"), version
+    out = subprocess.run(
+        [str(DUCKDB_CLI), "-readonly", "-csv", str(db_path),
+         "-c", "SELECT item, reason FROM rejects"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "x.txt,empty" in out.stdout
+
+
+def test_locked_file_is_retried_then_opened(db_path):
+    connect(db_path).__enter__().close()  # create it
+    holder = _hold_lock(db_path, 1.0)
+    started = time.monotonic()
+    with connect(db_path, lock_timeout=20) as con:
+        assert con.execute("SELECT 42").fetchall() == [(42,)]
+    assert time.monotonic() - started > 0.3  # it did wait for the holder
+    holder.wait(timeout=10)
+
+
+def test_locked_file_gives_a_clear_error_after_the_timeout(db_path):
+    connect(db_path).__enter__().close()
+    holder = _hold_lock(db_path, 5.0)
+    try:
+        with pytest.raises(WarehouseLockedError, match="locked by another process"):
+            with connect(db_path, lock_timeout=0.5):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_reading_a_missing_warehouse_says_what_to_do(tmp_path):
+    with pytest.raises(WarehouseMissingError, match="newswatch demo"):
+        with connect(tmp_path / "none.duckdb", read_only=True):
+            pass

@@ -1,0 +1,78 @@
+"""Bulk loading: idempotent, exact duplicates stored once, one transaction per batch."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from newswatch.extractors.records import Article, Mention, Reject
+from newswatch.warehouse.connection import connect
+from newswatch.warehouse.load import load_batch, read_raw, record_rejects
+
+
+def _article(name: str, text: str) -> Article:
+    start = text.index("Tokayev")
+    return Article(
+        text=text, raw="LABEL\n" + text, title=text.splitlines()[0], seed_file=name,
+        mentions=[
+            Mention("tokayev", "Tokayev", start, start + 7, "the sentence"),
+            Mention("kazakhstan", "Kazakh", 0, 6, "the sentence", form="demonym"),
+        ],
+    )
+
+
+def _counts(con):
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+            for t in ("articles", "mentions", "demonym_mentions", "raw_documents")}
+
+
+def test_load_is_idempotent(db_path):
+    batch = [_article("a.txt", "Kazakh news\nTokayev spoke."),
+             _article("b.txt", "Kazakh view\nTokayev left.")]
+    with connect(db_path) as con:
+        first = load_batch(con, batch)
+        assert (first.inserted, first.mentions, first.demonyms) == (2, 2, 2)
+        again = load_batch(con, batch)
+        assert (again.inserted, again.duplicates) == (0, 2)
+        assert _counts(con) == {"articles": 2, "mentions": 2, "demonym_mentions": 2,
+                                "raw_documents": 2}
+
+
+def test_the_same_text_under_another_name_is_stored_once(db_path):
+    with connect(db_path) as con:
+        load_batch(con, [_article("a.txt", "Kazakh news\nTokayev spoke.")])
+        # different file, same text up to case and whitespace
+        result = load_batch(con, [_article("copy.txt", "KAZAKH NEWS  \nTokayev   spoke.")])
+        assert result.inserted == 0 and result.duplicates == 1
+        assert _counts(con)["articles"] == 1
+
+
+def test_raw_text_is_kept_compressed_and_comes_back(db_path):
+    article = _article("a.txt", "Kazakh news\nTokayev spoke.")
+    with connect(db_path) as con:
+        [aid] = load_batch(con, [article]).inserted_ids
+        assert read_raw(con, aid) == article.raw
+        size, stored = con.execute(
+            "SELECT raw_size, octet_length(raw_zlib) FROM raw_documents").fetchall()[0]
+        assert size == len(article.raw.encode())
+        assert stored > 0
+
+
+def test_a_failing_batch_leaves_nothing_behind(db_path):
+    good = _article("a.txt", "Kazakh news\nTokayev spoke.")
+    bad = _article("b.txt", "Kazakh view\nTokayev left.")
+    bad.text = None  # violates NOT NULL at insert time, after the staging
+    with connect(db_path) as con:
+        with pytest.raises((duckdb.Error, TypeError)):
+            load_batch(con, [good, bad])
+        assert _counts(con) == {"articles": 0, "mentions": 0, "demonym_mentions": 0,
+                                "raw_documents": 0}
+        # the connection is still usable and the next batch loads
+        assert load_batch(con, [good]).inserted == 1
+
+
+def test_rejects_are_recorded(db_path):
+    with connect(db_path) as con:
+        record_rejects(con, [Reject("x.txt", "read", "empty", "x.txt is empty")])
+        assert con.execute("SELECT item, stage, reason FROM rejects").fetchall() == [
+            ("x.txt", "read", "empty")]

@@ -1,0 +1,41 @@
+"""The schema is built by numbered migrations, each applied once."""
+
+from __future__ import annotations
+
+from newswatch.warehouse.connection import connect
+from newswatch.warehouse.migrations import available_migrations
+
+DESIGN_COLUMNS = {
+    "articles": [
+        "article_id", "url", "canonical_url", "seed_file", "title", "outlet", "author",
+        "published_at", "first_seen_at", "language", "text", "content_hash", "story_id",
+    ],
+    "mentions": ["article_id", "entity_id", "surface", "start_char", "end_char", "sentence"],
+    "entities": ["entity_id", "name", "kind", "aliases", "demonyms"],
+}
+
+
+def _columns(con, table):
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
+        " ORDER BY ordinal_position", [table]).fetchall()]
+
+
+def test_fresh_file_gets_every_migration_once(db_path):
+    versions = [v for v, _, _ in available_migrations()]
+    assert versions == sorted(versions) and versions[0] == 1
+    with connect(db_path) as con:
+        applied = [r[0] for r in con.execute(
+            "SELECT version FROM schema_migrations ORDER BY version").fetchall()]
+        assert applied == versions
+    with connect(db_path) as con:  # reopening applies nothing twice
+        assert con.execute("SELECT count(*) FROM schema_migrations").fetchall()[0][0] == len(
+            versions)
+
+
+def test_stable_tables_have_the_design_columns(db_path):
+    with connect(db_path) as con:
+        for table, columns in DESIGN_COLUMNS.items():
+            assert _columns(con, table) == columns, table
+        tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+    assert {"raw_documents", "demonym_mentions", "rejects", "digests"} <= tables

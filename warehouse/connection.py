@@ -1,0 +1,90 @@
+"""Opening the DuckDB file: storage format, the single-writer lock, migrations.
+
+DuckDB lets one process hold the file read-write, and that blocks every other
+process, readers included. The pipeline therefore opens the file only for
+the few seconds it loads a batch, and a locked file is retried with backoff
+before it becomes a clear `WarehouseLockedError`, never a lost batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from newswatch.errors import WarehouseLockedError, WarehouseMissingError
+
+from .migrations import migrate
+
+log = logging.getLogger(__name__)
+
+# DuckDB 2.0 writes storage version 69 by default, which the DuckDB CLI that
+# installs today (1.5.x) cannot read. Write the newest format 1.5 reads, so
+# analysts can open the warehouse with their own tools.
+STORAGE_COMPATIBILITY = "v1.5.0"
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+def open_database(
+    path: str | Path,
+    *,
+    read_only: bool = False,
+    lock_timeout: float = 30.0,
+) -> duckdb.DuckDBPyConnection:
+    """Open (and, read-write, create and migrate) the warehouse at `path`.
+
+    Retries while another process holds the file, for up to `lock_timeout`
+    seconds, then raises WarehouseLockedError.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseMissingError(
+            f"no warehouse at {path}: run `newswatch ingest seeds` or `newswatch demo` first"
+        )
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    config = {"storage_compatibility_version": STORAGE_COMPATIBILITY}
+    deadline = time.monotonic() + lock_timeout
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
+            break
+        except duckdb.Error as exc:
+            if not _is_lock_error(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseLockedError(
+                    f"the warehouse {path} is locked by another process "
+                    f"(waited {lock_timeout:.0f} s): {exc}"
+                ) from exc
+            log.info("warehouse %s is locked, retrying in %.2f s", path, delay)
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 2.0) * random.uniform(0.8, 1.2)
+    if not read_only:
+        try:
+            migrate(con)
+        except BaseException:
+            con.close()
+            raise
+    return con
+
+
+@contextmanager
+def connect(
+    path: str | Path, *, read_only: bool = False, lock_timeout: float = 30.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`open_database` as a context manager that always closes the file."""
+    con = open_database(path, read_only=read_only, lock_timeout=lock_timeout)
+    try:
+        yield con
+    finally:
+        con.close()

@@ -1,0 +1,78 @@
+"""The digest's data, read from the warehouse with the macros of 002_digest_macros.sql.
+
+Querying lives here, rendering in newswatch.digest: the digest can be
+rebuilt from SQL alone, and analysts can run the same macros.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import duckdb
+
+from newswatch.extractors.records import Mention
+
+
+@dataclass
+class DigestArticle:
+    """One article first seen on the digest's day, with what it mentions."""
+
+    article_id: str
+    story_id: str
+    title: str | None
+    outlet: str | None
+    url: str | None
+    seed_file: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    mentions: int
+    text: str = ""
+    entities: list[tuple[str, int]] = field(default_factory=list)  # (name, mentions)
+    spans: list[Mention] = field(default_factory=list)
+
+
+def new_articles(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[DigestArticle]:
+    """Articles first seen on `day` (in time zone `tz`) that mention watched entities."""
+    rows = con.execute(
+        "SELECT d.article_id, d.story_id, d.title, d.outlet, d.url, d.seed_file,"
+        " d.published_at, d.first_seen_at, d.mentions, a.text"
+        " FROM digest_new_articles(?, ?) d JOIN articles a USING (article_id)"
+        " ORDER BY d.mentions DESC, d.first_seen_at, d.article_id",
+        [day, tz],
+    ).fetchall()
+    articles = {r[0]: DigestArticle(*r[:9], text=r[9]) for r in rows}
+    if not articles:
+        return []
+    for aid, name, count in con.execute(
+        "SELECT article_id, name, mentions FROM digest_article_entities(?, ?)", [day, tz]
+    ).fetchall():
+        articles[aid].entities.append((name, count))
+    for aid, eid, surface, start, end, sentence in con.execute(
+        "SELECT m.article_id, m.entity_id, m.surface, m.start_char, m.end_char, m.sentence"
+        " FROM mentions m JOIN articles a USING (article_id)"
+        " WHERE CAST(timezone(?, a.first_seen_at) AS DATE) = ?"
+        " ORDER BY m.article_id, m.start_char",
+        [tz, day],
+    ).fetchall():
+        articles[aid].spans.append(Mention(eid, surface, start, end, sentence))
+    return list(articles.values())
+
+
+def record_digest(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    *,
+    status: str,
+    stories: int,
+    path: str,
+    recipient: str | None = None,
+    error: str | None = None,
+    sent_at: datetime | None = None,
+) -> None:
+    """Add a row to `digests` for a built digest or one delivery of it."""
+    con.execute(
+        "INSERT INTO digests (digest_date, recipient, status, stories, path, error,"
+        " created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, current_timestamp, ?)",
+        [day, recipient, status, stories, path, error, sent_at],
+    )

@@ -1,0 +1,166 @@
+"""Bulk loading into the warehouse: one transaction per batch, idempotent.
+
+Rows go through DuckDB's Appender into temporary staging tables, then one
+INSERT ... SELECT per table moves only the articles the warehouse does not
+hold yet (same article_id, or the same content under another id). A batch
+that fails half-way rolls back whole: the warehouse holds all of it or none.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from newswatch.extractors.identity import article_id, content_hash
+from newswatch.extractors.records import Article, Reject
+
+if TYPE_CHECKING:
+    from newswatch.extractors.watchlist import Watchlist
+
+log = logging.getLogger(__name__)
+
+_ARTICLE_COLUMNS = (
+    "article_id, url, canonical_url, seed_file, title, outlet, author, published_at,"
+    " first_seen_at, language, text, content_hash, story_id"
+)
+_MENTION_COLUMNS = "article_id, entity_id, surface, start_char, end_char, sentence"
+
+
+@dataclass
+class LoadResult:
+    """What one batch did to the warehouse."""
+
+    inserted: int = 0
+    duplicates: int = 0
+    mentions: int = 0
+    demonyms: int = 0
+    inserted_ids: list[str] = field(default_factory=list)
+
+
+def _stage(con: duckdb.DuckDBPyConnection, name: str, like: str, rows: list[tuple]) -> None:
+    con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {like} LIMIT 0")
+    if rows:
+        appender = con.appender(name)
+        appender.append_rows(rows)
+        appender.flush()
+
+
+def load_batch(
+    con: duckdb.DuckDBPyConnection,
+    articles: Sequence[Article],
+    *,
+    raw_kind: str = "seed_file",
+    encoding: str | None = "utf-8",
+    now: datetime | None = None,
+) -> LoadResult:
+    """Load tagged articles, their raw text and their mentions in one transaction."""
+    now = now or datetime.now(UTC)
+    article_rows, raw_rows, mention_rows, demonym_rows = [], [], [], []
+    for article in articles:
+        aid = article_id(article)
+        article_rows.append((
+            aid, article.url, article.canonical_url, article.seed_file, article.title,
+            article.outlet, article.author, article.published_at, now, article.language,
+            article.text, content_hash(article.text), aid,
+        ))
+        raw = article.raw.encode("utf-8")
+        raw_rows.append((aid, raw_kind, encoding, len(raw), zlib.compress(raw, 6), now))
+        for m in article.mentions:
+            row = (aid, m.entity_id, m.surface, m.start_char, m.end_char, m.sentence)
+            (mention_rows if m.form == "name" else demonym_rows).append(row)
+
+    result = LoadResult()
+    con.begin()
+    try:
+        _stage(con, "stage_articles", "articles", article_rows)
+        _stage(con, "stage_raw", "raw_documents", raw_rows)
+        _stage(con, "stage_mentions", "mentions", mention_rows)
+        _stage(con, "stage_demonyms", "demonym_mentions", demonym_rows)
+        # New = neither its id nor its content is in the warehouse; within the
+        # batch, the first of several copies of one text wins.
+        con.execute(
+            """
+            CREATE TEMP TABLE new_ids AS
+            SELECT s.article_id FROM stage_articles s
+            WHERE NOT EXISTS (SELECT 1 FROM articles a
+                              WHERE a.article_id = s.article_id
+                                 OR a.content_hash = s.content_hash)
+            QUALIFY row_number() OVER (PARTITION BY s.content_hash ORDER BY s.article_id) = 1
+               AND row_number() OVER (PARTITION BY s.article_id) = 1
+            """
+        )
+        con.execute(
+            f"INSERT INTO articles ({_ARTICLE_COLUMNS}) SELECT {_ARTICLE_COLUMNS}"
+            " FROM stage_articles JOIN new_ids USING (article_id)"
+        )
+        con.execute(
+            "INSERT INTO raw_documents SELECT s.* FROM stage_raw s"
+            " JOIN new_ids USING (article_id)"
+        )
+        for target, staged in (("mentions", "stage_mentions"),
+                               ("demonym_mentions", "stage_demonyms")):
+            con.execute(
+                f"INSERT INTO {target} ({_MENTION_COLUMNS}) SELECT {_MENTION_COLUMNS}"
+                f" FROM {staged} JOIN new_ids USING (article_id)"
+            )
+        ids = [r[0] for r in con.execute("SELECT article_id FROM new_ids").fetchall()]
+        result.inserted_ids = sorted(ids)
+        result.inserted = len(ids)
+        result.duplicates = len(article_rows) - len(ids)
+        new = set(ids)
+        result.mentions = sum(1 for r in mention_rows if r[0] in new)
+        result.demonyms = sum(1 for r in demonym_rows if r[0] in new)
+        for name in ("stage_articles", "stage_raw", "stage_mentions", "stage_demonyms",
+                     "new_ids"):
+            con.execute(f"DROP TABLE {name}")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    log.info("loaded %d new articles (%d already held), %d mentions",
+             result.inserted, result.duplicates, result.mentions)
+    return result
+
+
+def sync_entities(con: duckdb.DuckDBPyConnection, watchlist: Watchlist) -> int:
+    """Make the `entities` table match the watchlist; return the entity count."""
+    rows = [(e.entity_id, e.name, e.kind, list(e.aliases), list(e.demonyms)) for e in watchlist]
+    con.begin()
+    try:
+        con.execute("DELETE FROM entities")
+        if rows:
+            appender = con.appender("entities")
+            appender.append_rows(rows)
+            appender.flush()
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return len(rows)
+
+
+def record_rejects(
+    con: duckdb.DuckDBPyConnection, rejects: Sequence[Reject], *, now: datetime | None = None
+) -> int:
+    """Record inputs that could not be ingested."""
+    if not rejects:
+        return 0
+    now = now or datetime.now(UTC)
+    appender = con.appender("rejects")
+    appender.append_rows([(r.item, r.stage, r.reason, r.detail, now) for r in rejects])
+    appender.flush()
+    return len(rejects)
+
+
+def read_raw(con: duckdb.DuckDBPyConnection, article_id_: str) -> str | None:
+    """The raw document stored for an article, decompressed."""
+    rows = con.execute(
+        "SELECT raw_zlib FROM raw_documents WHERE article_id = ?", [article_id_]
+    ).fetchall()
+    return zlib.decompress(rows[0][0]).decode("utf-8") if rows else None
