@@ -85,3 +85,17 @@ def test_daily_digest_writes_files_and_records_the_build(seeds_copy, db_path, tm
     assert result.files.eml.exists() and result.files.html.exists()
     with connect(db_path, read_only=True) as con:
         assert con.execute("SELECT status, stories FROM digests").fetchall() == [("dry_run", 5)]
+
+
+def test_a_malformed_watchlist_fails_the_run_naming_the_line(seeds_copy, db_path):
+    from newswatch.errors import WatchlistError
+    from newswatch.flows import ingest_seeds
+
+    watchlist = seeds_copy / "watchlist.toml"
+    lines = watchlist.read_text(encoding="utf-8").splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if text.startswith("kind = "))
+    lines[line - 1] = 'kind = "PERSN"'
+    watchlist.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(WatchlistError, match=f"watchlist.toml, line {line}: unknown kind"):
+        asyncio.run(ingest_seeds(directory=str(seeds_copy), db=str(db_path)))
+    assert not db_path.exists()  # nothing was half-loaded
