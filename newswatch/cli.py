@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -94,6 +96,88 @@ def ingest_seeds_command(
         db=str(settings.db),
     ))
     _print_ingest(summary)
+
+
+@ingest_app.command("urls")
+def ingest_urls_command(
+    ctx: typer.Context,
+    urls: Annotated[list[str] | None, typer.Argument(
+        help="Article URLs to fetch.", show_default=False)] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", "-f", help="A file of URLs, one per line ('#' starts a comment; '-' is "
+        "standard input).", show_default=False)] = None,
+) -> None:
+    """Fetch, extract, tag and load web pages (a Prefect flow)."""
+    from newswatch.flows import ingest_urls
+
+    wanted = list(urls or []) + (_read_url_file(file) if file else [])
+    if not wanted:
+        raise NewswatchError("no URLs given: pass them as arguments or with --file")
+    settings = _settings(ctx)
+    with _progress("Fetching") as hook:
+        summary = _run_flow(_with_hook(hook, ingest_urls(urls=wanted, db=str(settings.db))))
+    console.print(
+        f"URLs: {summary.urls}  fetched: {summary.fetched}  not modified: "
+        f"{summary.not_modified}  failed: {summary.fetch_failed}  not articles: "
+        f"{summary.not_articles}  ingested: {summary.ingested}  already held: "
+        f"{summary.already_held}  mentions: {summary.mentions}  ({summary.seconds:.1f} s)",
+        highlight=False,
+    )
+    for reject in summary.rejects:
+        err_console.print(Text(f"{reject.reason}: {reject.item}: {reject.detail}"))
+
+
+@app.command("reprocess")
+def reprocess_command(
+    ctx: typer.Context,
+    since: Annotated[datetime | None, typer.Option(
+        "--since", formats=["%Y-%m-%d"], help="Only documents stored on or after this day "
+        "(YYYY-MM-DD; default: all).", show_default=False)] = None,
+) -> None:
+    """Re-extract and re-tag stored raw documents, without fetching (a Prefect flow)."""
+    from newswatch.flows import reprocess
+
+    settings = _settings(ctx)
+    with _progress("Re-processing") as hook:
+        summary = _run_flow(_with_hook(hook, reprocess(
+            since=since.date() if since else None, db=str(settings.db))))
+    console.print(
+        f"Raw documents: {summary.documents}  articles: {summary.articles}  changed: "
+        f"{summary.changed}  unchanged: {summary.unchanged}  new: {summary.new_articles}  "
+        f"not articles: {summary.not_articles}  ({summary.seconds:.1f} s)", highlight=False)
+
+
+def _read_url_file(path: Path) -> list[str]:
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NewswatchError(f"cannot read URLs from {path}: {exc}") from exc
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line]
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr, shown only on a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    if not err_console.is_terminal:
+        yield lambda done, total: None
+        return
+    with Progress(f"[bold]{label}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err_console, transient=True) as bar:
+        task_id = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task_id, completed=done, total=total)
+
+
+async def _with_hook(hook: Callable[[int, int], None], coro: Any) -> Any:
+    from newswatch.flows.progress import progress_hook
+
+    token = progress_hook.set(hook)
+    try:
+        return await coro
+    finally:
+        progress_hook.reset(token)
 
 
 @app.command("digest")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr, field_validator
@@ -24,6 +24,9 @@ from pydantic_settings import (
 )
 
 from newswatch.errors import NewswatchError
+
+if TYPE_CHECKING:
+    from newswatch.extractors.fetch import FetchPolicy
 
 DEFAULT_CONFIG = Path("newswatch.toml")
 _SECRET_KEYS = {"smtp_password", "password"}
@@ -55,6 +58,24 @@ class Settings(BaseSettings):
     max_seed_bytes: int = 5_000_000
     batch_size: int = 200
     lock_timeout: float = 30.0
+    # Fetching: say who we are and how to reach the operator.
+    user_agent: str = (
+        "newswatch/0.1 (news monitoring; +https://github.com/newswatch/newswatch)"
+    )
+    max_connections: int = 16
+    max_per_host: int = 2
+    per_host_delay: float = 1.0
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    fetch_retries: int = 3
+    max_page_bytes: int = 5_000_000
+    obey_robots: bool = True
+    # Private, loopback and link-local addresses are refused unless allowed here.
+    allow_private: bool = False
+    allowed_networks: list[str] = []
+    url_batch_size: int = 100
+    extract_workers: int = 2
+    min_article_chars: int = 500
     mail_from: str = "newswatch@localhost"
     mail_to: list[str] = []
     smtp_password: SecretStr | None = None
@@ -83,6 +104,18 @@ class Settings(BaseSettings):
             return self.watchlist
         local = self.resolved_seeds_dir() / "watchlist.toml"
         return local if local.is_file() else packaged_seeds_dir() / "watchlist.toml"
+
+    def fetch_policy(self) -> FetchPolicy:
+        from newswatch.extractors.fetch import FetchPolicy
+
+        return FetchPolicy(
+            user_agent=self.user_agent, max_connections=self.max_connections,
+            max_per_host=self.max_per_host, per_host_delay=self.per_host_delay,
+            connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
+            retries=self.fetch_retries, max_bytes=self.max_page_bytes,
+            obey_robots=self.obey_robots, allow_private=self.allow_private,
+            allowed_networks=tuple(self.allowed_networks),
+        )
 
     def resolved_manifest(self) -> Path:
         return self.manifest or self.resolved_seeds_dir() / "manifest.toml"

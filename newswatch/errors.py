@@ -5,10 +5,15 @@
      │    ├── SeedFileError      a seed file that is empty, not UTF-8 or too large
      │    ├── WatchlistError     a malformed watchlist (names the file and line)
      │    ├── WarehouseMissingError  no warehouse file yet where one is read
-     │    └── QueryError         an analyst's query that cannot run
-     │         └── ReadOnlyQueryError   a write statement sent to `newswatch sql`
+     │    ├── QueryError         an analyst's query that cannot run
+     │    │    └── ReadOnlyQueryError   a write statement sent to `newswatch sql`
+     │    └── PermanentFetchError    404, not HTML, too large, disallowed by robots.txt
      └── TransientError          may succeed later: retried with backoff
-          └── WarehouseLockedError   another process holds the DuckDB file
+          ├── WarehouseLockedError   another process holds the DuckDB file
+          └── TransientFetchError    a timeout, a refused connection, 408, 429, 5xx
+
+    FetchError (a NewswatchError) is the root of both fetch errors: the fetcher itself
+    returns a result for every URL, and `FetchResult.raise_for_outcome()` raises these.
 
 The CLI turns every NewswatchError into one readable line and a non-zero exit.
 """
@@ -62,3 +67,19 @@ class ReadOnlyQueryError(QueryError):
 
 class WarehouseLockedError(TransientError):
     """Another process holds the DuckDB file for writing."""
+
+
+class FetchError(NewswatchError):
+    """A URL that could not be fetched; `outcome` is the fetcher's short code for why."""
+
+    def __init__(self, url: str, outcome: str, message: str):
+        self.url, self.outcome = url, outcome
+        super().__init__(f"{url}: {message}")
+
+
+class PermanentFetchError(FetchError, PermanentError):
+    """Fetching this URL again will not help (404, not HTML, too large, robots.txt)."""
+
+
+class TransientFetchError(FetchError, TransientError):
+    """Fetching this URL later may succeed (timeout, connection error, 408, 429, 5xx)."""

@@ -41,3 +41,9 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=60):
         yield
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    """pytest-httpserver on 127.0.0.1, not "localhost" (which may also mean ::1)."""
+    return ("127.0.0.1", 0)

@@ -60,7 +60,31 @@ def load_batch(
     now: datetime | None = None,
 ) -> LoadResult:
     """Load tagged articles, their raw text and their mentions in one transaction."""
-    now = now or datetime.now(UTC)
+    con.begin()
+    try:
+        result = stage_articles(con, articles, raw_kind=raw_kind, encoding=encoding,
+                                now=now or datetime.now(UTC))
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    log.info("loaded %d new articles (%d already held), %d mentions",
+             result.inserted, result.duplicates, result.mentions)
+    return result
+
+
+def stage_articles(
+    con: duckdb.DuckDBPyConnection,
+    articles: Sequence[Article],
+    *,
+    raw_kind: str | None,
+    encoding: str | None,
+    now: datetime,
+) -> LoadResult:
+    """Insert the articles the warehouse does not hold yet, inside the caller's transaction.
+
+    `raw_kind=None` stores no raw document (fetched pages keep theirs in raw_pages).
+    """
     article_rows, raw_rows, mention_rows, demonym_rows = [], [], [], []
     for article in articles:
         aid = article_id(article)
@@ -69,62 +93,53 @@ def load_batch(
             article.outlet, article.author, article.published_at, now, article.language,
             article.text, content_hash(article.text), aid,
         ))
-        raw = article.raw.encode("utf-8")
-        raw_rows.append((aid, raw_kind, encoding, len(raw), zlib.compress(raw, 6), now))
+        if raw_kind is not None:
+            raw = article.raw.encode("utf-8")
+            raw_rows.append((aid, raw_kind, encoding, len(raw), zlib.compress(raw, 6), now))
         for m in article.mentions:
             row = (aid, m.entity_id, m.surface, m.start_char, m.end_char, m.sentence)
             (mention_rows if m.form == "name" else demonym_rows).append(row)
 
     result = LoadResult()
-    con.begin()
-    try:
-        _stage(con, "stage_articles", "articles", article_rows)
-        _stage(con, "stage_raw", "raw_documents", raw_rows)
-        _stage(con, "stage_mentions", "mentions", mention_rows)
-        _stage(con, "stage_demonyms", "demonym_mentions", demonym_rows)
-        # New = neither its id nor its content is in the warehouse; within the
-        # batch, the first of several copies of one text wins.
+    _stage(con, "stage_articles", "articles", article_rows)
+    _stage(con, "stage_raw", "raw_documents", raw_rows)
+    _stage(con, "stage_mentions", "mentions", mention_rows)
+    _stage(con, "stage_demonyms", "demonym_mentions", demonym_rows)
+    # New = neither its id nor its content is in the warehouse; within the
+    # batch, the first of several copies of one text wins.
+    con.execute(
+        """
+        CREATE TEMP TABLE new_ids AS
+        SELECT s.article_id FROM stage_articles s
+        WHERE NOT EXISTS (SELECT 1 FROM articles a
+                          WHERE a.article_id = s.article_id
+                             OR a.content_hash = s.content_hash)
+        QUALIFY row_number() OVER (PARTITION BY s.content_hash ORDER BY s.article_id) = 1
+           AND row_number() OVER (PARTITION BY s.article_id) = 1
+        """
+    )
+    con.execute(
+        f"INSERT INTO articles ({_ARTICLE_COLUMNS}) SELECT {_ARTICLE_COLUMNS}"
+        " FROM stage_articles JOIN new_ids USING (article_id)"
+    )
+    con.execute(
+        "INSERT INTO raw_documents SELECT s.* FROM stage_raw s JOIN new_ids USING (article_id)"
+    )
+    for target, staged in (("mentions", "stage_mentions"),
+                           ("demonym_mentions", "stage_demonyms")):
         con.execute(
-            """
-            CREATE TEMP TABLE new_ids AS
-            SELECT s.article_id FROM stage_articles s
-            WHERE NOT EXISTS (SELECT 1 FROM articles a
-                              WHERE a.article_id = s.article_id
-                                 OR a.content_hash = s.content_hash)
-            QUALIFY row_number() OVER (PARTITION BY s.content_hash ORDER BY s.article_id) = 1
-               AND row_number() OVER (PARTITION BY s.article_id) = 1
-            """
+            f"INSERT INTO {target} ({_MENTION_COLUMNS}) SELECT {_MENTION_COLUMNS}"
+            f" FROM {staged} JOIN new_ids USING (article_id)"
         )
-        con.execute(
-            f"INSERT INTO articles ({_ARTICLE_COLUMNS}) SELECT {_ARTICLE_COLUMNS}"
-            " FROM stage_articles JOIN new_ids USING (article_id)"
-        )
-        con.execute(
-            "INSERT INTO raw_documents SELECT s.* FROM stage_raw s"
-            " JOIN new_ids USING (article_id)"
-        )
-        for target, staged in (("mentions", "stage_mentions"),
-                               ("demonym_mentions", "stage_demonyms")):
-            con.execute(
-                f"INSERT INTO {target} ({_MENTION_COLUMNS}) SELECT {_MENTION_COLUMNS}"
-                f" FROM {staged} JOIN new_ids USING (article_id)"
-            )
-        ids = [r[0] for r in con.execute("SELECT article_id FROM new_ids").fetchall()]
-        result.inserted_ids = sorted(ids)
-        result.inserted = len(ids)
-        result.duplicates = len(article_rows) - len(ids)
-        new = set(ids)
-        result.mentions = sum(1 for r in mention_rows if r[0] in new)
-        result.demonyms = sum(1 for r in demonym_rows if r[0] in new)
-        for name in ("stage_articles", "stage_raw", "stage_mentions", "stage_demonyms",
-                     "new_ids"):
-            con.execute(f"DROP TABLE {name}")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
-    log.info("loaded %d new articles (%d already held), %d mentions",
-             result.inserted, result.duplicates, result.mentions)
+    ids = [r[0] for r in con.execute("SELECT article_id FROM new_ids").fetchall()]
+    result.inserted_ids = sorted(ids)
+    result.inserted = len(ids)
+    result.duplicates = len(article_rows) - len(ids)
+    new = set(ids)
+    result.mentions = sum(1 for r in mention_rows if r[0] in new)
+    result.demonyms = sum(1 for r in demonym_rows if r[0] in new)
+    for name in ("stage_articles", "stage_raw", "stage_mentions", "stage_demonyms", "new_ids"):
+        con.execute(f"DROP TABLE {name}")
     return result
 
 

@@ -1,0 +1,78 @@
+"""Canonical URLs: one spelling per page, so that tracking variants of a link meet.
+
+`canonical_url` builds on courlan (`scrub_url`, then `normalize_url`); what it does:
+
+- resolves a relative URL against `base` (RFC 3986, `urllib.parse.urljoin`);
+- strips surrounding whitespace, `&amp;` left over from HTML, markup rests (courlan);
+- accepts only http and https URLs with a host; anything else gives None;
+- lowercases the scheme and the host, decodes punycode hosts to Unicode,
+  drops the scheme's default port (:80 for http, :443 for https) and rejects
+  a port out of range;
+- collapses repeated slashes and leading `/..` in the path, and
+  percent-encodes what lies outside courlan's safe set (so `+`, `@`, `;` and
+  non-ASCII letters in a path become %XX; existing escapes are kept);
+- removes tracking parameters by courlan's list: utm_*, fbclid, gclid, yclid,
+  dclid, msclkid, mc_cid, mc_eid, _ga, ref, ref_src, and any parameter whose
+  name contains a tracker word (campaign, source, medium, session, affiliate,
+  referrer, gl, ...) at a word start: so also `refresh`, `source_id` and
+  `glossary` (courlan's choice: recall over precision);
+- drops parameters with an empty value, sorts the rest by name (values keep
+  their order), drops the fragment;
+- keeps the path's trailing slash, except on a bare host ("https://a.kz/" is
+  "https://a.kz"), and keeps the host's "www." (it may be another server).
+
+    >>> canonical_url("HTTPS://Example.com:443/a/b?utm_source=x&b=2&a=1#top")
+    'https://example.com/a/b?a=1&b=2'
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urljoin, urlsplit
+
+from courlan import normalize_url, scrub_url
+
+__all__ = ["canonical_url", "same_article"]
+
+logger = logging.getLogger(__name__)
+
+
+def canonical_url(url: str, base: str | None = None) -> str | None:
+    """The canonical form of `url` (see the module docstring), None unless http(s)."""
+    if not url or not url.strip():
+        return None
+    url = url.strip()
+    try:
+        if base:
+            url = urljoin(base.strip(), url)
+        # not courlan's validate_url: it rejects hosts under five characters (t.co)
+        parsed = urlsplit(scrub_url(url))
+        if parsed.scheme.lower() not in ("http", "https") or not parsed.hostname:
+            return None
+        parsed.port  # noqa: B018 - raises ValueError on a port out of range
+        # strict=False: strict mode would also drop every parameter outside a short
+        # allow-list (story ids included); fragments are dropped here instead
+        normal = urlsplit(normalize_url(parsed, strict=False))
+    except ValueError as exc:  # malformed ports, IPv6 brackets, ...
+        logger.debug("not a URL: %r (%s)", url, exc)
+        return None
+    return normal._replace(fragment="").geturl()
+
+
+def same_article(a: str, b: str) -> bool:
+    """Whether two links lead to one article: equal canonical forms.
+
+    Beyond `canonical_url`, the comparison ignores http versus https, a leading
+    "www." and a trailing slash: news sites serve one page under all of them.
+    """
+    ka, kb = _article_key(a), _article_key(b)
+    return ka is not None and ka == kb
+
+
+def _article_key(url: str) -> tuple[str, str, str] | None:
+    canonical = canonical_url(url)
+    if canonical is None:
+        return None
+    parts = urlsplit(canonical)
+    host = parts.netloc.removeprefix("www.")
+    return host, parts.path.rstrip("/"), parts.query

@@ -1,0 +1,34 @@
+"""Entry points for the extraction process pool: extract and tag a page in one go.
+
+Extraction and tagging are CPU-bound, so the flows run them in a pool of
+processes (both cores). Each worker builds its tagger once, from the
+watchlist file, in `init_worker`; pages then arrive as (html, url) pairs.
+"""
+
+from __future__ import annotations
+
+from .article import Extraction, extract_article
+from .tagging import Tagger
+from .watchlist import load_watchlist
+
+_tagger: Tagger | None = None
+_min_chars: int | None = None
+
+
+def init_worker(watchlist_path: str, min_chars: int | None = None) -> None:
+    """Pool initializer: compile the watchlist once per worker process."""
+    global _tagger, _min_chars
+    _tagger = Tagger(load_watchlist(watchlist_path))
+    _min_chars = min_chars
+
+
+def extract_and_tag(html: str, url: str | None) -> Extraction:
+    """Extract the article of a page and tag it; the raw HTML is not sent back."""
+    if _tagger is None:
+        raise RuntimeError("init_worker was not called in this process")
+    kwargs = {"min_chars": _min_chars} if _min_chars is not None else {}
+    extraction = extract_article(html, url, **kwargs)
+    if extraction.article is not None:
+        extraction.article.mentions = _tagger.tag(extraction.article.text)
+        extraction.article.raw = ""  # the caller holds the page already
+    return extraction

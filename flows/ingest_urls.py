@@ -1,0 +1,167 @@
+"""Ingest web pages: fetch -> extract and tag (both cores) -> load, one task per batch.
+
+The fetcher retries each URL itself (backoff, Retry-After), so a batch task
+is not retried as a whole: that would fetch every page again. Loading
+retries only while another process holds the warehouse.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from newswatch.config import load_settings
+from newswatch.extractors.fetch import Fetcher, FetchPolicy, FetchResult
+from newswatch.extractors.records import Reject
+from newswatch.extractors.urls import canonical_url
+from newswatch.extractors.watchlist import load_watchlist
+from newswatch.warehouse.connection import connect
+from newswatch.warehouse.load import record_rejects, sync_entities
+from newswatch.warehouse.pages import Page, load_pages, validators
+
+from .pool import ExtractionPool
+from .progress import report
+from .retry import only_transient
+
+
+@dataclass
+class UrlIngestSummary:
+    """The counts of one URL ingest run, as logged, returned and attached as an artifact."""
+
+    urls: int = 0
+    fetched: int = 0
+    not_modified: int = 0
+    fetch_failed: int = 0
+    not_articles: int = 0
+    ingested: int = 0
+    already_held: int = 0
+    mentions: int = 0
+    seconds: float = 0.0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    rejects: list[Reject] = field(default_factory=list)
+
+
+@task(cache_policy=NO_CACHE)
+async def fetch_and_extract(
+    batch: list[tuple[str, str | None, str | None]], fetcher: Fetcher, pool: ExtractionPool
+) -> list[Page]:
+    """Fetch a batch; each page goes to the extraction pool as soon as it arrives."""
+    import asyncio
+
+    pages: list[Page] = []
+    pending: list[tuple[FetchResult, asyncio.Future]] = []
+    async for result in fetcher.fetch_many(batch):
+        if result.ok and result.html is not None:
+            url = result.final_url or result.url
+            future = asyncio.ensure_future(pool.extract(result.html, url))
+            pending.append((result, future))
+        elif result.outcome == "not_modified":
+            pages.append(Page(result))
+        else:
+            pages.append(Page(result, reject=Reject(
+                result.url, "fetch", result.outcome, result.error or result.outcome)))
+    for result, future in pending:
+        extraction = await future
+        if extraction.article is not None:
+            extraction.article.url = result.url
+            pages.append(Page(result, article=extraction.article))
+        else:
+            pages.append(Page(result, reject=Reject(
+                result.url, "extract", extraction.reason or "not_article",
+                extraction.detail or "")))
+    return pages
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
+      retry_jitter_factor=0.5, retry_condition_fn=only_transient)
+def load_page_batch(db: str, pages: list[Page], lock_timeout: float) -> tuple[int, int, int]:
+    """Load one batch in one transaction; (inserted, already held, mentions)."""
+    with connect(db, lock_timeout=lock_timeout) as con:
+        result = load_pages(con, pages)
+    return result.articles.inserted, result.articles.duplicates, result.articles.mentions
+
+
+@flow(name="ingest-urls")
+async def ingest_urls(
+    urls: list[str],
+    db: str | None = None,
+    watchlist: str | None = None,
+    batch_size: int | None = None,
+) -> UrlIngestSummary:
+    """Fetch, extract, tag and load the pages at `urls`; known URLs are asked conditionally."""
+    logger = get_run_logger()
+    started = time.perf_counter()
+    settings = load_settings(db=db, watchlist=watchlist, url_batch_size=batch_size)
+    watchlist_path = settings.resolved_watchlist()
+    entities = load_watchlist(watchlist_path)  # a malformed watchlist fails here, early
+
+    summary = UrlIngestSummary(urls=len(urls))
+    wanted: list[str] = []
+    seen: set[str] = set()
+    invalid: list[Reject] = []
+    for url in urls:
+        canonical = canonical_url(url.strip())
+        if canonical is None:
+            invalid.append(Reject(url, "fetch", "invalid_url", f"not an http(s) URL: {url!r}"))
+        elif canonical not in seen:
+            seen.add(canonical)
+            wanted.append(canonical)
+    with connect(settings.db, lock_timeout=settings.lock_timeout) as con:
+        sync_entities(con, entities)
+        record_rejects(con, invalid)
+        known = validators(con, wanted)
+    summary.rejects.extend(invalid)
+    summary.outcomes["invalid_url"] = len(invalid)
+    logger.info("ingesting %d URLs (%d asked conditionally, %d invalid) into %s",
+                len(wanted), len(known), len(invalid), settings.db)
+
+    requests = [(url, *known.get(url, (None, None))) for url in wanted]
+    policy: FetchPolicy = settings.fetch_policy()
+    done = 0
+    report(0, len(requests))
+    async with Fetcher(policy) as fetcher, ExtractionPool(
+        str(watchlist_path), settings.extract_workers, settings.min_article_chars
+    ) as pool:
+        for i in range(0, len(requests), settings.url_batch_size):
+            batch = requests[i:i + settings.url_batch_size]
+            pages = await fetch_and_extract(batch, fetcher, pool)
+            inserted, held, mentions = load_page_batch(str(settings.db), pages,
+                                                       settings.lock_timeout)
+            for page in pages:
+                outcome = page.fetch.outcome
+                summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
+                if page.reject is not None:
+                    summary.rejects.append(page.reject)
+                    if page.reject.stage == "extract":
+                        summary.not_articles += 1
+                        key = page.reject.reason
+                        summary.outcomes[key] = summary.outcomes.get(key, 0) + 1
+            summary.fetched += sum(1 for p in pages if p.fetch.outcome == "ok")
+            summary.not_modified += sum(1 for p in pages if p.fetch.outcome == "not_modified")
+            summary.fetch_failed += sum(
+                1 for p in pages if p.reject is not None and p.reject.stage == "fetch")
+            summary.ingested += inserted
+            summary.already_held += held
+            summary.mentions += mentions
+            done += len(batch)
+            report(done, len(requests))
+
+    summary.fetch_failed += len(invalid)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    logger.info(
+        "URLs: %d, fetched: %d, not modified: %d, failed: %d, not articles: %d, "
+        "ingested: %d, already held: %d, mentions: %d, %.2f s",
+        summary.urls, summary.fetched, summary.not_modified, summary.fetch_failed,
+        summary.not_articles, summary.ingested, summary.already_held, summary.mentions,
+        summary.seconds,
+    )
+    counts = {k: v for k, v in asdict(summary).items() if k not in ("rejects", "outcomes")}
+    rows = [{"count": k, "value": v} for k, v in counts.items()]
+    rows += [{"count": f"outcome: {k}", "value": v} for k, v in sorted(summary.outcomes.items())]
+    await create_table_artifact(key="ingest-urls-counts", table=rows,
+                                description="Counts of the last URL ingest")
+    return summary

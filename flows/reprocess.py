@@ -1,0 +1,134 @@
+"""Re-extract and re-tag stored raw documents, without fetching: `newswatch reprocess`.
+
+Run it after the extractor or the watchlist changes. Batches are read,
+processed (pages on every core) and replaced one transaction at a time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from newswatch.config import load_settings
+from newswatch.extractors.records import Article
+from newswatch.extractors.seeds import load_manifest, parse_seed_text
+from newswatch.extractors.tagging import Tagger
+from newswatch.extractors.watchlist import load_watchlist
+from newswatch.warehouse.connection import connect
+from newswatch.warehouse.load import sync_entities
+from newswatch.warehouse.reprocess import (
+    RawRef,
+    raw_refs,
+    read_page_raw,
+    read_seed_raw,
+    replace_articles,
+)
+
+from .pool import ExtractionPool
+from .progress import report
+from .retry import only_transient
+
+
+@dataclass
+class ReprocessSummary:
+    documents: int = 0
+    articles: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    new_articles: int = 0
+    not_articles: int = 0
+    mentions: int = 0
+    seconds: float = 0.0
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
+      retry_condition_fn=only_transient)
+def read_batch(db: str, refs: list[RawRef], lock_timeout: float) -> tuple[dict, dict]:
+    with connect(db, lock_timeout=lock_timeout) as con:
+        seeds = read_seed_raw(con, [r.key for r in refs if r.kind == "seed_file"])
+        pages = read_page_raw(con, [r.key for r in refs if r.kind == "html"])
+    return seeds, pages
+
+
+@task(cache_policy=NO_CACHE)
+async def process_batch(
+    refs: list[RawRef], seeds: dict, pages: dict, manifest: dict, tagger: Tagger,
+    pool: ExtractionPool,
+) -> tuple[list[Article], int]:
+    articles, not_articles = [], 0
+    for ref in refs:
+        if ref.kind == "seed_file" and ref.key in seeds:
+            article = parse_seed_text(ref.name, seeds[ref.key], manifest.get(ref.name))
+            article.mentions = tagger.tag(article.text)
+            articles.append(article)
+        elif ref.kind == "html" and ref.key in pages:
+            final_url, encoding, raw = pages[ref.key]
+            html = raw.decode(encoding or "utf-8", errors="replace")
+            extraction = await pool.extract(html, final_url or ref.key)
+            if extraction.article is None:
+                not_articles += 1
+                continue
+            extraction.article.url = ref.key
+            articles.append(extraction.article)
+    return articles, not_articles
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
+      retry_condition_fn=only_transient)
+def replace_batch(
+    db: str, articles: list[Article], lock_timeout: float
+) -> tuple[int, int, int, int]:
+    with connect(db, lock_timeout=lock_timeout) as con:
+        result = replace_articles(con, articles)
+    added = result.added.inserted if result.added else 0
+    return result.updated, result.unchanged, added, result.mentions
+
+
+@flow(name="reprocess")
+async def reprocess(
+    since: date | None = None, db: str | None = None, batch_size: int | None = None
+) -> ReprocessSummary:
+    """Re-extract and re-tag raw documents stored on or after `since` (default: all)."""
+    logger = get_run_logger()
+    started = time.perf_counter()
+    settings = load_settings(db=db, url_batch_size=batch_size)
+    watchlist_path = settings.resolved_watchlist()
+    tagger = Tagger(load_watchlist(watchlist_path))
+    manifest = load_manifest(settings.resolved_manifest())
+    with connect(settings.db, lock_timeout=settings.lock_timeout) as con:
+        sync_entities(con, tagger.watchlist)
+        refs = raw_refs(con, since)
+    summary = ReprocessSummary(documents=len(refs))
+    logger.info("re-processing %d raw documents stored since %s", len(refs), since or "ever")
+    report(0, len(refs))
+    async with ExtractionPool(str(watchlist_path), settings.extract_workers,
+                              settings.min_article_chars) as pool:
+        for i in range(0, len(refs), settings.url_batch_size):
+            batch = refs[i:i + settings.url_batch_size]
+            seeds, pages = read_batch(str(settings.db), batch, settings.lock_timeout)
+            articles, not_articles = await process_batch(batch, seeds, pages, manifest,
+                                                         tagger, pool)
+            changed, unchanged, added, mentions = replace_batch(
+                str(settings.db), articles, settings.lock_timeout)
+            summary.articles += len(articles)
+            summary.changed += changed
+            summary.unchanged += unchanged
+            summary.new_articles += added
+            summary.not_articles += not_articles
+            summary.mentions += mentions
+            report(min(i + len(batch), len(refs)), len(refs))
+    summary.seconds = round(time.perf_counter() - started, 3)
+    logger.info("raw documents: %d, articles: %d (changed %d, unchanged %d, new %d), "
+                "not articles: %d, %.2f s", summary.documents, summary.articles,
+                summary.changed, summary.unchanged, summary.new_articles,
+                summary.not_articles, summary.seconds)
+    await create_table_artifact(
+        key="reprocess-counts",
+        table=[{"count": k, "value": v} for k, v in vars(summary).items()],
+        description="Counts of the last reprocess run")
+    return summary

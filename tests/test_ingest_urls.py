@@ -1,0 +1,142 @@
+"""`ingest urls` and `reprocess` as real flow runs against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+
+import pytest
+from werkzeug import Request, Response
+
+from newswatch.warehouse.connection import connect
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+PAGES = Path(__file__).parent / "pages"
+
+
+@pytest.fixture
+def local_fetching(monkeypatch):
+    """Allow 127.0.0.1 and drop politeness delays: tests talk to their own server."""
+    monkeypatch.setenv("NEWSWATCH_ALLOWED_NETWORKS", '["127.0.0.1/32"]')
+    monkeypatch.setenv("NEWSWATCH_PER_HOST_DELAY", "0")
+    monkeypatch.setenv("NEWSWATCH_READ_TIMEOUT", "3")
+
+
+def _serve_with_etags(httpserver, path: str, body: bytes, hits: list[str]) -> None:
+    etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+
+    def handler(request: Request) -> Response:
+        hits.append(request.headers.get("If-None-Match") or "")
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=304, headers={"ETag": etag})
+        return Response(body, content_type="text/html; charset=utf-8", headers={"ETag": etag})
+
+    httpserver.expect_request(path).respond_with_handler(handler)
+
+
+def _article_pages() -> list[Path]:
+    return sorted(p for p in PAGES.glob("*.html")
+                  if not p.stem.endswith(("_index", "_nav", "_short")))
+
+
+def _ingest(urls, db, **kwargs):
+    from newswatch.flows import ingest_urls
+
+    return asyncio.run(ingest_urls(urls=urls, db=str(db), **kwargs))
+
+
+def _count(db, sql):
+    with connect(db, read_only=True) as con:
+        return con.execute(sql).fetchall()[0][0]
+
+
+def test_pages_are_fetched_extracted_tagged_and_loaded(httpserver, db_path, local_fetching):
+    hits: list[str] = []
+    pages = _article_pages()[:3]
+    for page in pages:
+        _serve_with_etags(httpserver, f"/news/{page.stem}", page.read_bytes(), hits)
+    index = next(PAGES.glob("*_index.html"))
+    httpserver.expect_request("/section").respond_with_data(
+        index.read_bytes(), content_type="text/html")
+    httpserver.expect_request("/gone").respond_with_data("gone", status=404)
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
+    urls = [httpserver.url_for(f"/news/{p.stem}") for p in pages]
+    urls += [httpserver.url_for("/section"), httpserver.url_for("/gone"), "ftp://example/x"]
+
+    summary = _ingest(urls, db_path)
+    assert (summary.ingested, summary.not_articles, summary.fetch_failed) == (3, 1, 2)
+    assert summary.mentions > 10
+    assert _count(db_path, "SELECT count(*) FROM articles WHERE url IS NOT NULL") == 3
+    assert _count(db_path, "SELECT count(*) FROM fetches") == 5
+    assert _count(db_path, "SELECT count(*) FROM fetches WHERE article_id IS NOT NULL") == 3
+    assert _count(db_path, "SELECT count(*) FROM raw_pages") == 4  # the 404 has no page
+    with connect(db_path, read_only=True) as con:
+        rejects = dict(con.execute("SELECT reason, stage FROM rejects").fetchall())
+        mentions_ok = con.execute(
+            "SELECT bool_and(substr(a.text, m.start_char + 1, m.end_char - m.start_char)"
+            " = m.surface) FROM mentions m JOIN articles a USING (article_id)").fetchall()[0][0]
+    assert rejects["http_error"] == "fetch" and rejects["invalid_url"] == "fetch"
+    assert any(reason.startswith("not_article") for reason in rejects)
+    assert mentions_ok  # offsets index the stored text
+
+    # Again, with tracking parameters: the same URLs, asked conditionally, cost nothing.
+    again = _ingest([u + "?utm_source=x&utm_medium=y" for u in urls[:3]], db_path)
+    assert (again.ingested, again.not_modified) == (0, 3)
+    assert hits[-3:] == [h for h in hits[-3:] if h.startswith('"')]  # If-None-Match was sent
+    assert _count(db_path, "SELECT count(*) FROM articles WHERE url IS NOT NULL") == 3
+    assert _count(db_path, "SELECT count(*) FROM raw_pages") == 4
+
+
+def test_reprocess_applies_a_new_watchlist_and_is_idempotent(
+    httpserver, db_path, local_fetching, seeds_copy, monkeypatch
+):
+    from newswatch.flows import ingest_seeds, reprocess
+
+    page = _article_pages()[0]
+    httpserver.expect_request("/a").respond_with_data(page.read_bytes(),
+                                                      content_type="text/html")
+    asyncio.run(ingest_seeds(directory=str(seeds_copy), db=str(db_path)))
+    _ingest([httpserver.url_for("/a")], db_path)
+    before = _count(db_path, "SELECT count(*) FROM mentions")
+    kazakhstan = _count(db_path, "SELECT count(*) FROM mentions WHERE entity_id = 'kazakhstan'")
+    assert kazakhstan > 0
+
+    same = asyncio.run(reprocess(db=str(db_path)))
+    assert (same.documents, same.articles, same.changed) == (6, 6, 0)
+    assert _count(db_path, "SELECT count(*) FROM mentions") == before
+
+    # a watchlist without Kazakhstan: its mentions go, nothing is fetched again
+    watchlist = seeds_copy / "watchlist.toml"
+    text = watchlist.read_text(encoding="utf-8")
+    start = text.index('id = "kazakhstan"')
+    start = text.rindex("[[entity]]", 0, start)
+    end = text.index("[[entity]]", start + 1)
+    watchlist.write_text(text[:start] + text[end:], encoding="utf-8")
+    monkeypatch.setenv("NEWSWATCH_WATCHLIST", str(watchlist))
+    requests_before = len(httpserver.log)
+    changed = asyncio.run(reprocess(db=str(db_path)))
+    assert changed.articles == 6
+    assert len(httpserver.log) == requests_before
+    assert _count(db_path, "SELECT count(*) FROM mentions WHERE entity_id = 'kazakhstan'") == 0
+    after = _count(db_path, "SELECT count(*) FROM mentions")
+    assert after == before - kazakhstan
+    asyncio.run(reprocess(db=str(db_path)))
+    assert _count(db_path, "SELECT count(*) FROM mentions") == after
+
+
+def test_reprocess_turns_a_rejected_page_into_an_article(
+    httpserver, db_path, local_fetching, monkeypatch
+):
+    from newswatch.flows import reprocess
+
+    short = next(PAGES.glob("*_short.html"))
+    httpserver.expect_request("/short").respond_with_data(short.read_bytes(),
+                                                          content_type="text/html")
+    first = _ingest([httpserver.url_for("/short")], db_path)
+    assert (first.ingested, first.not_articles) == (0, 1)
+    monkeypatch.setenv("NEWSWATCH_MIN_ARTICLE_CHARS", "20")
+    result = asyncio.run(reprocess(db=str(db_path)))
+    assert result.new_articles == 1
+    assert _count(db_path, "SELECT count(*) FROM articles") == 1

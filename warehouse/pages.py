@@ -1,0 +1,107 @@
+"""Loading fetched pages: every fetch attempt, every raw page, and the articles.
+
+One transaction per batch, as for seeds: `fetches` rows, `raw_pages`, the new
+articles with their mentions, and the rejects land together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from newswatch.extractors.identity import article_id
+from newswatch.extractors.records import Article, Reject
+
+from .load import LoadResult, record_rejects, stage_articles
+
+if TYPE_CHECKING:
+    from newswatch.extractors.fetch import FetchResult
+
+
+@dataclass
+class Page:
+    """One URL of a batch: how its fetch went and what extraction made of it."""
+
+    fetch: FetchResult
+    article: Article | None = None        # tagged, when the page is an article
+    reject: Reject | None = None          # why it is not, when it is not
+
+
+@dataclass
+class PageLoadResult:
+    fetches: int = 0
+    raw_pages: int = 0
+    articles: LoadResult = field(default_factory=LoadResult)
+    rejects: int = 0
+
+
+def validators(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> dict[str, tuple]:
+    """{url: (etag, last_modified)} of each URL's latest good fetch, for conditional GETs."""
+    urls = list(urls)
+    if not urls:
+        return {}
+    rows = con.execute(
+        "SELECT url, etag, last_modified FROM fetch_validators WHERE url IN "
+        "(SELECT unnest(?::VARCHAR[]))", [urls]
+    ).fetchall()
+    return {url: (etag, modified) for url, etag, modified in rows}
+
+
+def load_pages(
+    con: duckdb.DuckDBPyConnection, pages: Sequence[Page], *, now: datetime | None = None
+) -> PageLoadResult:
+    """Record a batch of fetched pages in one transaction."""
+    now = now or datetime.now(UTC)
+    articles = [p.article for p in pages if p.article is not None]
+    result = PageLoadResult()
+    con.begin()
+    try:
+        result.articles = stage_articles(con, articles, raw_kind=None, encoding=None, now=now)
+        ids = [article_id(a) for a in articles]
+        held = {r[0] for r in con.execute(
+            "SELECT article_id FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+            [ids]).fetchall()} if ids else set()
+
+        fetch_rows, raw_rows = [], []
+        for page in pages:
+            f = page.fetch
+            aid = article_id(page.article) if page.article is not None else None
+            fetch_rows.append((
+                f.url, f.final_url, f.status, f.outcome, f.error, f.bytes, f.elapsed,
+                f.attempts, f.etag, f.last_modified, f.content_type, f.encoding,
+                aid if aid in held else None, f.fetched_at,
+            ))
+            if f.raw:
+                raw_rows.append((
+                    f.url, f.final_url, hashlib.sha256(f.raw).hexdigest(), f.encoding,
+                    f.content_type, len(f.raw), zlib.compress(f.raw, 6), f.fetched_at,
+                ))
+        if fetch_rows:
+            appender = con.appender("fetches")
+            appender.append_rows(fetch_rows)
+            appender.flush()
+        if raw_rows:
+            con.execute("CREATE TEMP TABLE stage_pages AS SELECT * FROM raw_pages LIMIT 0")
+            appender = con.appender("stage_pages")
+            appender.append_rows(raw_rows)
+            appender.flush()
+            # a page's unchanged version is kept once
+            result.raw_pages = con.execute(
+                "INSERT INTO raw_pages SELECT s.* FROM stage_pages s WHERE NOT EXISTS"
+                " (SELECT 1 FROM raw_pages r WHERE r.url = s.url AND r.sha256 = s.sha256)"
+                " QUALIFY row_number() OVER (PARTITION BY s.url, s.sha256) = 1"
+            ).fetchall()[0][0]
+            con.execute("DROP TABLE stage_pages")
+        result.rejects = record_rejects(con, [p.reject for p in pages if p.reject], now=now)
+        result.fetches = len(fetch_rows)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return result

@@ -1,0 +1,39 @@
+-- 003: fetching pages from the web.
+
+-- One row per HTTP fetch of a URL (its retries included), whatever the outcome.
+CREATE TABLE fetches (
+    url           VARCHAR NOT NULL,         -- as asked, after canonicalisation
+    final_url     VARCHAR,                  -- after redirects
+    status        INTEGER,                  -- last HTTP status; null when there was no answer
+    outcome       VARCHAR NOT NULL,         -- ok, not_modified, http_error, timeout, too_large, ...
+    error         VARCHAR,                  -- a readable reason for anything but ok / not_modified
+    bytes         BIGINT,
+    elapsed       DOUBLE,                   -- seconds, all attempts
+    attempts      INTEGER,
+    etag          VARCHAR,
+    last_modified VARCHAR,
+    content_type  VARCHAR,
+    encoding      VARCHAR,
+    article_id    VARCHAR,                  -- the article the page became, if it did
+    fetched_at    TIMESTAMPTZ NOT NULL
+);
+
+-- The raw HTML of every page fetched with a body (articles or not),
+-- zlib-compressed: `newswatch reprocess` re-extracts from here, no re-fetching.
+CREATE TABLE raw_pages (
+    url           VARCHAR NOT NULL,
+    final_url     VARCHAR,
+    sha256        VARCHAR NOT NULL,         -- of the raw bytes: a page's versions are kept once each
+    encoding      VARCHAR,
+    content_type  VARCHAR,
+    raw_size      BIGINT NOT NULL,
+    raw_zlib      BLOB NOT NULL,
+    fetched_at    TIMESTAMPTZ NOT NULL
+);
+
+-- What a conditional request needs: the validators of each URL's latest good fetch.
+CREATE VIEW fetch_validators AS
+SELECT url, etag, last_modified, fetched_at
+FROM fetches
+WHERE outcome = 'ok' AND (etag IS NOT NULL OR last_modified IS NOT NULL)
+QUALIFY row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) = 1;
