@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint pins clean
+.PHONY: demo test lint bench pins clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ test: $(STAMP)
 
 ## lint: ruff over the code and the tests
 lint: $(STAMP)
-	$(VENV)/bin/ruff check newswatch extractors warehouse flows digest tests
+	$(VENV)/bin/ruff check newswatch extractors warehouse flows digest benchmarks tests
+
+## bench: throughput of ingest urls against a bare loop (not part of make test)
+bench: $(STAMP)
+	$(PY) -m benchmarks.ingest_urls --n $(or $(N),500) --runs $(or $(RUNS),3)
 
 ## pins: refresh requirements.txt from the current environment (no URLs, no hashes)
 pins: $(STAMP)

@@ -1,19 +1,25 @@
 """Everything hard about the input: plain Python, no Prefect, no DuckDB.
 
 Bytes and strings in, typed records out: seed files cleaned into articles,
-the watchlist, the tagger, sentences and summaries, identities.
+pages fetched and extracted, the watchlist, the tagger, sentences and
+summaries, identities and canonical URLs.
 """
 
+from newswatch.extractors.article import Extraction, extract_article
+from newswatch.extractors.fetch import Fetcher, FetchPolicy, FetchResult, fetch_all
 from newswatch.extractors.identity import article_id, content_hash
 from newswatch.extractors.records import Article, Mention, Reject
 from newswatch.extractors.seeds import iter_seed_files, load_manifest, parse_seed_text, read_seed
 from newswatch.extractors.sentences import sentence_spans
 from newswatch.extractors.summary import summarize
 from newswatch.extractors.tagging import Tagger
+from newswatch.extractors.urls import canonical_url, same_article
 from newswatch.extractors.watchlist import Entity, Watchlist, load_watchlist, parse_watchlist
 
 __all__ = [
-    "Article", "Entity", "Mention", "Reject", "Tagger", "Watchlist", "article_id",
-    "content_hash", "iter_seed_files", "load_manifest", "load_watchlist", "parse_seed_text",
-    "parse_watchlist", "read_seed", "sentence_spans", "summarize",
+    "Article", "Entity", "Extraction", "FetchPolicy", "FetchResult", "Fetcher", "Mention",
+    "Reject", "Tagger", "Watchlist", "article_id", "canonical_url", "content_hash",
+    "extract_article", "fetch_all", "iter_seed_files", "load_manifest", "load_watchlist",
+    "parse_seed_text", "parse_watchlist", "read_seed", "same_article", "sentence_spans",
+    "summarize",
 ]

@@ -32,3 +32,8 @@ def extract_and_tag(html: str, url: str | None) -> Extraction:
         extraction.article.mentions = _tagger.tag(extraction.article.text)
         extraction.article.raw = ""  # the caller holds the page already
     return extraction
+
+
+def extract_and_tag_many(pages: list[tuple[str, str | None]]) -> list[Extraction]:
+    """Several pages per call: one round trip to the worker instead of one per page."""
+    return [extract_and_tag(html, url) for html, url in pages]

@@ -7,12 +7,14 @@ retries only while another process holds the warehouse.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import asdict, dataclass, field
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 
 from newswatch.config import load_settings
 from newswatch.extractors.fetch import Fetcher, FetchPolicy, FetchResult
@@ -26,6 +28,8 @@ from newswatch.warehouse.pages import Page, load_pages, validators
 from .pool import ExtractionPool
 from .progress import report
 from .retry import only_transient
+
+_CHUNK = 8  # pages per call to an extraction worker
 
 
 @dataclass
@@ -50,29 +54,37 @@ async def fetch_and_extract(
     batch: list[tuple[str, str | None, str | None]], fetcher: Fetcher, pool: ExtractionPool
 ) -> list[Page]:
     """Fetch a batch; each page goes to the extraction pool as soon as it arrives."""
-    import asyncio
-
     pages: list[Page] = []
-    pending: list[tuple[FetchResult, asyncio.Future]] = []
+    chunk: list[FetchResult] = []
+    pending: list[tuple[list[FetchResult], asyncio.Future]] = []
+
+    def send() -> None:
+        # a few pages per worker call: less inter-process overhead than one by one
+        work = [(r.html, r.final_url or r.url) for r in chunk]
+        pending.append((list(chunk), asyncio.ensure_future(pool.extract_many(work))))
+        chunk.clear()
+
     async for result in fetcher.fetch_many(batch):
         if result.ok and result.html is not None:
-            url = result.final_url or result.url
-            future = asyncio.ensure_future(pool.extract(result.html, url))
-            pending.append((result, future))
+            chunk.append(result)
+            if len(chunk) >= _CHUNK:
+                send()
         elif result.outcome == "not_modified":
             pages.append(Page(result))
         else:
             pages.append(Page(result, reject=Reject(
                 result.url, "fetch", result.outcome, result.error or result.outcome)))
-    for result, future in pending:
-        extraction = await future
-        if extraction.article is not None:
-            extraction.article.url = result.url
-            pages.append(Page(result, article=extraction.article))
-        else:
-            pages.append(Page(result, reject=Reject(
-                result.url, "extract", extraction.reason or "not_article",
-                extraction.detail or "")))
+    if chunk:
+        send()
+    for results, future in pending:
+        for result, extraction in zip(results, await future, strict=True):
+            if extraction.article is not None:
+                extraction.article.url = result.url
+                pages.append(Page(result, article=extraction.article))
+            else:
+                pages.append(Page(result, reject=Reject(
+                    result.url, "extract", extraction.reason or "not_article",
+                    extraction.detail or "")))
     return pages
 
 
@@ -123,32 +135,49 @@ async def ingest_urls(
     policy: FetchPolicy = settings.fetch_policy()
     done = 0
     report(0, len(requests))
+
+    async def collect(load: PrefectFuture, pages: list[Page]) -> None:
+        """Wait for a batch's load (without blocking the loop) and count it."""
+        nonlocal done
+        inserted, held, mentions = await asyncio.to_thread(load.result)
+        for page in pages:
+            outcome = page.fetch.outcome
+            summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
+            if outcome == "ok":
+                summary.fetched += 1
+            elif outcome == "not_modified":
+                summary.not_modified += 1
+            if page.reject is not None:
+                summary.rejects.append(page.reject)
+                if page.reject.stage == "extract":
+                    summary.not_articles += 1
+                    reason = page.reject.reason
+                    summary.outcomes[reason] = summary.outcomes.get(reason, 0) + 1
+                else:
+                    summary.fetch_failed += 1
+        summary.ingested += inserted
+        summary.already_held += held
+        summary.mentions += mentions
+        done += len(pages)
+        report(done, len(requests))
+
     async with Fetcher(policy) as fetcher, ExtractionPool(
         str(watchlist_path), settings.extract_workers, settings.min_article_chars
     ) as pool:
+        # Batch i loads (in a thread) while batch i + 1 is fetched and extracted.
+        pending: tuple[PrefectFuture, list[Page]] | None = None
         for i in range(0, len(requests), settings.url_batch_size):
             batch = requests[i:i + settings.url_batch_size]
+            started_batch = time.perf_counter()
             pages = await fetch_and_extract(batch, fetcher, pool)
-            inserted, held, mentions = load_page_batch(str(settings.db), pages,
-                                                       settings.lock_timeout)
-            for page in pages:
-                outcome = page.fetch.outcome
-                summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
-                if page.reject is not None:
-                    summary.rejects.append(page.reject)
-                    if page.reject.stage == "extract":
-                        summary.not_articles += 1
-                        key = page.reject.reason
-                        summary.outcomes[key] = summary.outcomes.get(key, 0) + 1
-            summary.fetched += sum(1 for p in pages if p.fetch.outcome == "ok")
-            summary.not_modified += sum(1 for p in pages if p.fetch.outcome == "not_modified")
-            summary.fetch_failed += sum(
-                1 for p in pages if p.reject is not None and p.reject.stage == "fetch")
-            summary.ingested += inserted
-            summary.already_held += held
-            summary.mentions += mentions
-            done += len(batch)
-            report(done, len(requests))
+            logger.debug("batch of %d fetched and extracted in %.2f s", len(batch),
+                         time.perf_counter() - started_batch)
+            if pending is not None:
+                await collect(*pending)
+            pending = (load_page_batch.submit(str(settings.db), pages, settings.lock_timeout),
+                       pages)
+        if pending is not None:
+            await collect(*pending)
 
     summary.fetch_failed += len(invalid)
     summary.seconds = round(time.perf_counter() - started, 3)

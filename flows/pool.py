@@ -14,7 +14,9 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 
 from newswatch.extractors.article import Extraction
-from newswatch.extractors.worker import extract_and_tag, init_worker
+from newswatch.extractors.worker import extract_and_tag, extract_and_tag_many, init_worker
+
+_WARM_UP = "<html><body><article><p>" + "Warm-up text. " * 60 + "</p></article></body></html>"
 
 
 class ExtractionPool:
@@ -31,6 +33,10 @@ class ExtractionPool:
         self._executor = ProcessPoolExecutor(
             self._workers, mp_context=context, initializer=init_worker, initargs=self._args
         )
+        # Start the workers now and let trafilatura load its models while the
+        # first pages are being fetched, not when they arrive.
+        for _ in range(self._workers):
+            self._executor.submit(extract_and_tag, _WARM_UP, None)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -42,3 +48,9 @@ class ExtractionPool:
         assert self._executor is not None, "use ExtractionPool as an async context manager"
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, extract_and_tag, html, url)
+
+    async def extract_many(self, pages: list[tuple[str, str | None]]) -> list[Extraction]:
+        """Extract a chunk of (html, url) pages in one worker call."""
+        assert self._executor is not None, "use ExtractionPool as an async context manager"
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, extract_and_tag_many, pages)

@@ -1,3 +1,5 @@
 from newswatch.cli import main
 
-main()
+# Guarded: the extraction pool's workers import the main module again.
+if __name__ == "__main__":
+    main()

@@ -76,3 +76,17 @@ def test_rejects_are_recorded(db_path):
         record_rejects(con, [Reject("x.txt", "read", "empty", "x.txt is empty")])
         assert con.execute("SELECT item, stage, reason FROM rejects").fetchall() == [
             ("x.txt", "read", "empty")]
+
+
+def test_copies_within_one_batch_are_stored_once(db_path):
+    first = _article("a.txt", "Kazakh news\nTokayev spoke.")
+    same_id = _article("a.txt", "Kazakh news, updated\nTokayev spoke again.")
+    same_text = _article("c.txt", "Kazakh news\nTokayev spoke.")
+    other = _article("d.txt", "Kazakh view\nTokayev left.")
+    with connect(db_path) as con:
+        result = load_batch(con, [first, same_id, same_text, other])
+        assert (result.inserted, result.duplicates) == (2, 2)
+        assert _counts(con) == {"articles": 2, "mentions": 2, "demonym_mentions": 2,
+                                "raw_documents": 2}
+        texts = sorted(r[0] for r in con.execute("SELECT text FROM articles").fetchall())
+    assert texts == ["Kazakh news\nTokayev spoke.", "Kazakh view\nTokayev left."]

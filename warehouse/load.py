@@ -86,12 +86,21 @@ def stage_articles(
     `raw_kind=None` stores no raw document (fetched pages keep theirs in raw_pages).
     """
     article_rows, raw_rows, mention_rows, demonym_rows = [], [], [], []
+    seen_ids: set[str] = set()
+    seen_hashes: set[str] = set()
+    batch_duplicates = 0
     for article in articles:
-        aid = article_id(article)
+        aid, digest = article_id(article), content_hash(article.text)
+        # Within a batch, the first copy of an id or of a text wins.
+        if aid in seen_ids or digest in seen_hashes:
+            batch_duplicates += 1
+            continue
+        seen_ids.add(aid)
+        seen_hashes.add(digest)
         article_rows.append((
             aid, article.url, article.canonical_url, article.seed_file, article.title,
             article.outlet, article.author, article.published_at, now, article.language,
-            article.text, content_hash(article.text), aid,
+            article.text, digest, aid,
         ))
         if raw_kind is not None:
             raw = article.raw.encode("utf-8")
@@ -105,8 +114,7 @@ def stage_articles(
     _stage(con, "stage_raw", "raw_documents", raw_rows)
     _stage(con, "stage_mentions", "mentions", mention_rows)
     _stage(con, "stage_demonyms", "demonym_mentions", demonym_rows)
-    # New = neither its id nor its content is in the warehouse; within the
-    # batch, the first of several copies of one text wins.
+    # New = neither its id nor its content is in the warehouse yet.
     con.execute(
         """
         CREATE TEMP TABLE new_ids AS
@@ -114,8 +122,6 @@ def stage_articles(
         WHERE NOT EXISTS (SELECT 1 FROM articles a
                           WHERE a.article_id = s.article_id
                              OR a.content_hash = s.content_hash)
-        QUALIFY row_number() OVER (PARTITION BY s.content_hash ORDER BY s.article_id) = 1
-           AND row_number() OVER (PARTITION BY s.article_id) = 1
         """
     )
     con.execute(
@@ -134,7 +140,7 @@ def stage_articles(
     ids = [r[0] for r in con.execute("SELECT article_id FROM new_ids").fetchall()]
     result.inserted_ids = sorted(ids)
     result.inserted = len(ids)
-    result.duplicates = len(article_rows) - len(ids)
+    result.duplicates = len(article_rows) - len(ids) + batch_duplicates
     new = set(ids)
     result.mentions = sum(1 for r in mention_rows if r[0] in new)
     result.demonyms = sum(1 for r in demonym_rows if r[0] in new)
