@@ -21,9 +21,10 @@ import itertools
 import logging
 import random
 import socket
+import time
 import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -81,6 +82,18 @@ class FetchPolicy:
     allowed_networks: tuple[str, ...] = ()  # exceptions, e.g. ("127.0.0.1/32",)
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One HTTP request made while fetching a URL: a retry or a redirect hop."""
+
+    url: str
+    status: int | None
+    error: str | None
+    bytes: int
+    elapsed: float
+    started_at: datetime
+
+
 @dataclass
 class FetchResult:
     """How fetching one URL went; `html` and `raw` are set for outcome "ok" only."""
@@ -100,6 +113,7 @@ class FetchResult:
     encoding: str | None = None
     html: str | None = None
     raw: bytes | None = None
+    attempt_log: list[Attempt] = field(default_factory=list)  # every HTTP request, in order
 
     @property
     def ok(self) -> bool:
@@ -160,6 +174,7 @@ class _Trace:
     attempts: int = 0
     bytes: int = 0
     headers: httpx.Headers | None = None
+    log: list[Attempt] = field(default_factory=list)
 
 
 @dataclass
@@ -294,7 +309,7 @@ class Fetcher:
         result = FetchResult(
             url=url, final_url=trace.final_url, status=trace.status, outcome=outcome,
             error=error, bytes=trace.bytes, elapsed=loop.time() - started,
-            attempts=trace.attempts, fetched_at=fetched_at,
+            attempts=trace.attempts, fetched_at=fetched_at, attempt_log=trace.log,
             etag=hdrs.get("etag") or (etag if outcome == "not_modified" else None),
             last_modified=hdrs.get("last-modified")
             or (last_modified if outcome == "not_modified" else None),
@@ -366,13 +381,21 @@ class Fetcher:
         p = self.policy
         for attempt in range(p.retries + 1):
             trace.attempts += 1
+            trace.status, trace.bytes = None, 0
+            started, clock = datetime.now(UTC), time.perf_counter()
             try:
                 response = await self._attempt(target, headers, trace)
             except _Fail as fail:
+                trace.log.append(Attempt(str(target), trace.status, fail.error, trace.bytes,
+                                         time.perf_counter() - clock, started))
                 if not fail.retry:
                     raise
                 failure = fail
             else:
+                error = None if response.status < 400 else (
+                    f"HTTP {response.status} {response.reason}".strip())
+                trace.log.append(Attempt(str(target), response.status, error, trace.bytes,
+                                         time.perf_counter() - clock, started))
                 if response.status not in _RETRY_STATUSES:
                     return response
                 failure = _Fail(

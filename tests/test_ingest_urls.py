@@ -140,3 +140,22 @@ def test_reprocess_turns_a_rejected_page_into_an_article(
     result = asyncio.run(reprocess(db=str(db_path)))
     assert result.new_articles == 1
     assert _count(db_path, "SELECT count(*) FROM articles") == 1
+
+
+def test_every_http_attempt_is_a_row_in_fetches(httpserver, db_path, local_fetching):
+    page = _article_pages()[0].read_bytes()
+    answers = iter([Response("busy", status=503), Response(page, content_type="text/html")])
+    httpserver.expect_request("/flaky").respond_with_handler(lambda request: next(answers))
+    httpserver.expect_request("/old").respond_with_response(
+        Response(status=301, headers={"Location": "/new"}))
+    httpserver.expect_request("/new").respond_with_data(page.replace(b"Almaty", b"Almaty!"),
+                                                        content_type="text/html")
+    _ingest([httpserver.url_for("/flaky"), httpserver.url_for("/old")], db_path)
+    with connect(db_path, read_only=True) as con:
+        rows = con.execute(
+            "SELECT regexp_extract(url, '/[a-z]+$'), regexp_extract(final_url, '/[a-z]+$'),"
+            " attempt, status, outcome FROM fetches ORDER BY url, attempt").fetchall()
+    assert rows == [
+        ("/flaky", "/flaky", 1, 503, "retried"), ("/flaky", "/flaky", 2, 200, "ok"),
+        ("/old", "/old", 1, 301, "redirected"), ("/old", "/new", 2, 200, "ok"),
+    ]

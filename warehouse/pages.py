@@ -70,13 +70,9 @@ def load_pages(
 
         fetch_rows, raw_rows = [], []
         for page in pages:
-            f = page.fetch
             aid = article_id(page.article) if page.article is not None else None
-            fetch_rows.append((
-                f.url, f.final_url, f.status, f.outcome, f.error, f.bytes, f.elapsed,
-                f.attempts, f.etag, f.last_modified, f.content_type, f.encoding,
-                aid if aid in held else None, f.fetched_at,
-            ))
+            fetch_rows += _fetch_rows(page.fetch, aid if aid in held else None)
+            f = page.fetch
             if f.raw:
                 raw_rows.append((
                     f.url, f.final_url, hashlib.sha256(f.raw).hexdigest(), f.encoding,
@@ -105,3 +101,20 @@ def load_pages(
         con.rollback()
         raise
     return result
+
+
+def _fetch_rows(f: FetchResult, article: str | None) -> list[tuple]:
+    """One `fetches` row per HTTP attempt; the last one carries the fetch's outcome."""
+    last = (f.url, f.final_url, len(f.attempt_log), f.status, f.outcome, f.error, f.bytes,
+            f.elapsed, f.etag, f.last_modified, f.content_type, f.encoding, article,
+            f.fetched_at)
+    rows = []
+    for number, attempt in enumerate(f.attempt_log[:-1], start=1):
+        redirected = attempt.status is not None and 300 <= attempt.status < 400
+        rows.append((f.url, attempt.url, number, attempt.status,
+                     "redirected" if redirected else "retried", attempt.error, attempt.bytes,
+                     attempt.elapsed, None, None, None, None, None, attempt.started_at))
+    if f.attempt_log:  # the last request's own URL and status, the fetch's outcome
+        final = f.attempt_log[-1]
+        last = (f.url, final.url, *last[2:])
+    return [*rows, last]

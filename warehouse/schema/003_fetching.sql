@@ -1,15 +1,19 @@
 -- 003: fetching pages from the web.
 
--- One row per HTTP fetch of a URL (its retries included), whatever the outcome.
+-- One row per HTTP attempt: each retry and each redirect hop is a row; the
+-- last attempt of a URL's fetch carries the outcome of the whole fetch.
+-- A URL refused before any request (robots.txt, a private address) is one
+-- row with attempt 0.
 CREATE TABLE fetches (
     url           VARCHAR NOT NULL,         -- as asked, after canonicalisation
-    final_url     VARCHAR,                  -- after redirects
-    status        INTEGER,                  -- last HTTP status; null when there was no answer
-    outcome       VARCHAR NOT NULL,         -- ok, not_modified, http_error, timeout, too_large, ...
-    error         VARCHAR,                  -- a readable reason for anything but ok / not_modified
+    final_url     VARCHAR,                  -- the URL this attempt requested
+    attempt       INTEGER NOT NULL,         -- 1, 2, ... within this fetch of the URL
+    status        INTEGER,                  -- HTTP status; null when there was no answer
+    outcome       VARCHAR NOT NULL,         -- last attempt: ok, not_modified, http_error,
+                                            -- timeout, too_large, ...; earlier: retried, redirected
+    error         VARCHAR,                  -- a readable reason, when there is one
     bytes         BIGINT,
-    elapsed       DOUBLE,                   -- seconds, all attempts
-    attempts      INTEGER,
+    elapsed       DOUBLE,                   -- seconds: this attempt; the last row: the whole fetch
     etag          VARCHAR,
     last_modified VARCHAR,
     content_type  VARCHAR,
