@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
+import socket
+import zlib
 from pathlib import Path
 
 import pytest
@@ -159,3 +162,88 @@ def test_every_http_attempt_is_a_row_in_fetches(httpserver, db_path, local_fetch
         ("/flaky", "/flaky", 1, 503, "retried"), ("/flaky", "/flaky", 2, 200, "ok"),
         ("/old", "/old", 1, 301, "redirected"), ("/old", "/new", 2, 200, "ok"),
     ]
+
+
+def _with_sentence(html: str, sentence: str) -> str:
+    """The page with a sentence of its own at the start of its first paragraph."""
+    match = re.compile(r"<p(?:\s[^>]*)?>(?=[^<]{150})").search(html, html.find("</h1>"))
+    return html[:match.end()] + sentence + " " + html[match.end():]
+
+
+def _no_meta_charset(html: str) -> str:
+    return re.sub(r'<meta charset="[^"]*">', "", html, flags=re.I)
+
+
+def test_a_batch_of_bad_pages_is_recorded_and_stops_nothing(
+    httpserver, db_path, local_fetching, monkeypatch
+):
+    """Every kind of bad input in one batch: each gets a recorded, readable outcome."""
+    monkeypatch.setenv("NEWSWATCH_READ_TIMEOUT", "0.5")
+    monkeypatch.setenv("NEWSWATCH_FETCH_RETRIES", "1")
+    good = _article_pages()[0]
+    httpserver.expect_request("/first").respond_with_data(good.read_bytes(),
+                                                          content_type="text/html")
+    assert _ingest([httpserver.url_for("/first")], db_path).ingested == 1
+
+    russian = _no_meta_charset((PAGES / "stepnoy_vestnik_withdrawal_ru.html").read_text())
+    english = _no_meta_charset(_article_pages()[1].read_text())
+    english = _with_sentence(english, "Delegates met in the café at Zürich.")
+    nav = next(PAGES.glob("*_nav.html")).read_bytes()
+    bomb = zlib.compressobj(9, zlib.DEFLATED, 31)
+    gzipped = b"".join(bomb.compress(b"\0" * (1 << 20)) for _ in range(200)) + bomb.flush()
+    answers = iter([Response("oops", status=500),
+                    Response(_article_pages()[4].read_bytes(), content_type="text/html")])
+
+    # a server that accepts connections and never answers
+    hanging = socket.create_server(("127.0.0.1", 0))
+    hang_url = f"http://127.0.0.1:{hanging.getsockname()[1]}/hang"
+
+    serve = {
+        "/404": Response("missing", status=404),
+        "/410": Response("gone", status=410),
+        "/429": Response("slow down", status=429, headers={"Retry-After": "1"}),
+        "/loop-a": Response(status=302, headers={"Location": "/loop-b"}),
+        "/loop-b": Response(status=302, headers={"Location": "/loop-a"}),
+        "/huge": Response(b"<html>" + b"x" * 20_000_000, content_type="text/html"),
+        "/bomb": Response(gzipped, content_type="text/html",
+                          headers={"Content-Encoding": "gzip"}),
+        "/binary": Response(bytes(range(256)) * 64, content_type="text/html"),
+        "/cp1251": Response(russian.encode("cp1251"), content_type="text/html"),
+        "/latin1": Response(english.encode("latin-1", "replace"), content_type="text/html"),
+        "/malformed": Response(
+            _with_sentence((PAGES / "eurasia_desk_malformed.html").read_text(),
+                           "Unclosed <b>tags <i>everywhere.")
+            .replace("</p>", "").replace("</div>", "").encode(), content_type="text/html"),
+        "/empty": Response(b"", content_type="text/html"),
+        "/nav": Response(nav, content_type="text/html"),
+    }
+    for path, response in serve.items():
+        httpserver.expect_request(path).respond_with_response(response)
+    httpserver.expect_request("/flaky").respond_with_handler(lambda request: next(answers))
+
+    paths = [p for p in serve if p != "/loop-b"] + ["/flaky"]
+    try:
+        summary = _ingest([httpserver.url_for(p) for p in paths] + [hang_url], db_path)
+    finally:
+        hanging.close()
+    with connect(db_path, read_only=True) as con:
+        outcomes = dict(con.execute(
+            "SELECT regexp_extract(url, '/[a-z0-9-]+$'), outcome FROM fetches"
+            " QUALIFY attempt = max(attempt) OVER (PARTITION BY url, fetched_at)").fetchall())
+        reasons = dict(con.execute(
+            "SELECT regexp_extract(item, '/[a-z0-9-]+$'), reason FROM rejects").fetchall())
+        texts = dict(con.execute(
+            "SELECT regexp_extract(url, '/[a-z0-9-]+$'), text FROM articles").fetchall())
+    assert outcomes == {
+        "/first": "ok", "/404": "http_error", "/410": "http_error", "/429": "http_error",
+        "/loop-a": "redirect_loop", "/huge": "too_large", "/bomb": "too_large",
+        "/binary": "not_html", "/cp1251": "ok", "/latin1": "ok", "/malformed": "ok",
+        "/empty": "empty", "/nav": "ok", "/flaky": "ok", "/hang": "timeout",
+    }
+    assert reasons["/nav"].startswith("not_article")
+    assert {p for p, r in reasons.items() if r == outcomes.get(p)} == {
+        "/404", "/410", "/429", "/loop-a", "/huge", "/bomb", "/binary", "/empty", "/hang"}
+    assert "ОДКБ" in texts["/cp1251"]
+    assert "café at Zürich" in texts["/latin1"]
+    assert {"/first", "/flaky", "/malformed"} <= set(texts)
+    assert summary.ingested == 4  # cp1251, latin1, flaky, malformed; /first was already held
