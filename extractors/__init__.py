@@ -6,19 +6,22 @@ summaries, identities and canonical URLs.
 """
 
 from newswatch.extractors.article import Extraction, extract_article
+from newswatch.extractors.feeds import Link, SourceParse, parse_source
 from newswatch.extractors.fetch import Fetcher, FetchPolicy, FetchResult, fetch_all
 from newswatch.extractors.identity import article_id, content_hash
 from newswatch.extractors.records import Article, Mention, Reject
 from newswatch.extractors.seeds import iter_seed_files, load_manifest, parse_seed_text, read_seed
 from newswatch.extractors.sentences import sentence_spans
+from newswatch.extractors.sources import Source, load_sources
 from newswatch.extractors.summary import summarize
 from newswatch.extractors.tagging import Tagger
 from newswatch.extractors.urls import canonical_url, same_article
 from newswatch.extractors.watchlist import Entity, Watchlist, load_watchlist, parse_watchlist
 
 __all__ = [
-    "Article", "Entity", "Extraction", "FetchPolicy", "FetchResult", "Fetcher", "Mention",
-    "Reject", "Tagger", "Watchlist", "article_id", "canonical_url", "content_hash",
+    "Article", "Entity", "Extraction", "FetchPolicy", "FetchResult", "Fetcher", "Link",
+    "Mention", "Reject", "Source", "SourceParse", "Tagger", "Watchlist", "load_sources",
+    "parse_source", "article_id", "canonical_url", "content_hash",
     "extract_article", "fetch_all", "iter_seed_files", "load_manifest", "load_watchlist",
     "parse_seed_text", "parse_watchlist", "read_seed", "same_article", "sentence_spans",
     "summarize",

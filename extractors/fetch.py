@@ -175,6 +175,7 @@ class _Trace:
     bytes: int = 0
     headers: httpx.Headers | None = None
     log: list[Attempt] = field(default_factory=list)
+    html_only: bool = True
 
 
 @dataclass
@@ -284,12 +285,17 @@ class Fetcher:
             self._client = None
 
     async def fetch(self, url: str, *, etag: str | None = None,
-                    last_modified: str | None = None) -> FetchResult:
-        """Fetch one page; a conditional GET when validators are given."""
+                    last_modified: str | None = None, document: bool = False) -> FetchResult:
+        """Fetch one page; a conditional GET when validators are given.
+
+        `document=True` fetches a feed or sitemap: any content type, the body
+        in `raw` undecoded (the parser reads its XML encoding), `html` None.
+        """
         if self._client is None:
             raise RuntimeError("use the Fetcher inside `async with`")
         loop = asyncio.get_running_loop()
-        started, fetched_at, trace = loop.time(), datetime.now(UTC), _Trace()
+        started, fetched_at = loop.time(), datetime.now(UTC)
+        trace = _Trace(html_only=not document)
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -300,6 +306,13 @@ class Fetcher:
             response = await self._follow(url, headers, trace)
             if response.status == 304:
                 outcome = "not_modified"
+            elif document:
+                if not 200 <= response.status < 300:
+                    raise _Fail("http_error",
+                                f"HTTP {response.status} {response.reason}".strip())
+                if not response.body:
+                    raise _Fail("empty", f"empty body (HTTP {response.status})")
+                outcome, raw = "ok", response.body
             else:
                 html, encoding = self._judge(response)
                 outcome, raw = "ok", response.body
@@ -424,7 +437,8 @@ class Fetcher:
             try:
                 async with asyncio.timeout(p.total_timeout):
                     async with self._client.stream("GET", target, headers=headers) as response:
-                        return await self._read(response, trace, limit or p.max_bytes, html_only)
+                        return await self._read(response, trace, limit or p.max_bytes,
+                                                html_only and trace.html_only)
             except TimeoutError:
                 raise _Fail("timeout", f"no complete answer within {p.total_timeout:g}s",
                             retry=True) from None

@@ -7,6 +7,7 @@ quiet_prefect()
 from newswatch.flows.digest import daily_digest  # noqa: E402
 from newswatch.flows.ingest import ingest_seeds  # noqa: E402
 from newswatch.flows.ingest_urls import ingest_urls  # noqa: E402
+from newswatch.flows.poll import poll  # noqa: E402
 from newswatch.flows.reprocess import reprocess  # noqa: E402
 
-__all__ = ["daily_digest", "ingest_seeds", "ingest_urls", "reprocess"]
+__all__ = ["daily_digest", "ingest_seeds", "ingest_urls", "poll", "reprocess"]

@@ -127,6 +127,41 @@ def ingest_urls_command(
         err_console.print(Text(f"{reject.reason}: {reject.item}: {reject.detail}"))
 
 
+@app.command("poll")
+def poll_command(
+    ctx: typer.Context,
+    backfill: Annotated[bool, typer.Option(
+        "--backfill", help="Read every source whole (no conditional request, no backoff): "
+        "for a new source's history.")] = False,
+    since: Annotated[datetime | None, typer.Option(
+        "--since", formats=["%Y-%m-%d"], help="With --backfill: only links published on or "
+        "after this day (YYYY-MM-DD).", show_default=False)] = None,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", min=1, help="With --backfill: at most this many links per source.",
+        show_default=False)] = None,
+    sources: Annotated[Path | None, typer.Option(
+        "--sources", help="The sources file (default: sources.toml in the seeds folder).",
+        show_default=False)] = None,
+) -> None:
+    """Poll the configured sources for new links and ingest them (a Prefect flow)."""
+    from newswatch.flows import poll
+
+    if (since or limit) and not backfill:
+        raise NewswatchError("--since and --limit go with --backfill")
+    settings = _settings(ctx)
+    with _progress("Polling") as hook:
+        summary = _run_flow(_with_hook(hook, poll(
+            db=str(settings.db), sources=str(sources) if sources else None, backfill=backfill,
+            since=since.date() if since else None, limit=limit)))
+    ingested = summary.ingest.ingested if summary.ingest else 0
+    console.print(
+        f"Sources: {summary.sources}  polled: {summary.polled}  backed off: {summary.skipped}"
+        f"  failed: {summary.failed}  links: {summary.links}  new: {summary.new_links}  "
+        f"ingested: {ingested}  ({summary.seconds:.1f} s)", highlight=False)
+    for line in summary.reports:
+        err_console.print(Text(line))
+
+
 @app.command("reprocess")
 def reprocess_command(
     ctx: typer.Context,

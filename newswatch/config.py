@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     allow_private: bool = False
     allowed_networks: list[str] = []
     url_batch_size: int = 100
+    # Polling: the sources file (None = sources.toml in the seeds folder), how
+    # often the schedule polls, and what a first poll of a new source takes.
+    sources: Path | None = None
+    poll_interval_minutes: int = 30
+    max_new_per_poll: int = 200
+    first_poll_days: int = 3
+    max_child_sitemaps: int = 20
     extract_workers: int = 2
     min_article_chars: int = 500
     mail_from: str = "newswatch@localhost"
@@ -116,6 +123,9 @@ class Settings(BaseSettings):
             obey_robots=self.obey_robots, allow_private=self.allow_private,
             allowed_networks=tuple(self.allowed_networks),
         )
+
+    def resolved_sources(self) -> Path:
+        return self.sources or self.resolved_seeds_dir() / "sources.toml"
 
     def resolved_manifest(self) -> Path:
         return self.manifest or self.resolved_seeds_dir() / "manifest.toml"

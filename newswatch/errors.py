@@ -5,6 +5,8 @@
      │    ├── SeedFileError      a seed file that is empty, not UTF-8 or too large
      │    ├── WatchlistError     a malformed watchlist (names the file and line)
      │    ├── WarehouseMissingError  no warehouse file yet where one is read
+     │    ├── SourcesError       a malformed sources file (names the file and line)
+     │    ├── SourceParseError   a polled feed or sitemap that cannot be read as one
      │    ├── QueryError         an analyst's query that cannot run
      │    │    └── ReadOnlyQueryError   a write statement sent to `newswatch sql`
      │    └── PermanentFetchError    404, not HTML, too large, disallowed by robots.txt
@@ -53,6 +55,10 @@ class WatchlistError(PermanentError):
         super().__init__(f"{where}: {message}")
 
 
+class SourcesError(PermanentError):
+    """A malformed sources file; the message names the file and the line."""
+
+
 class QueryError(PermanentError):
     """An analyst's SQL that cannot run (syntax, unknown table, ...)."""
 
@@ -83,3 +89,16 @@ class PermanentFetchError(FetchError, PermanentError):
 
 class TransientFetchError(FetchError, TransientError):
     """Fetching this URL later may succeed (timeout, connection error, 408, 429, 5xx)."""
+
+
+class SourceParseError(PermanentError):
+    """A polled feed, sitemap or home page that cannot be read as what it should be.
+
+    `reason` is a short code: empty, not_xml, not_html, not_a_feed, html_served_as_feed,
+    self_referencing_index, too_large.
+    """
+
+    def __init__(self, reason: str, message: str | None = None, url: str | None = None):
+        self.reason, self.url = reason, url
+        message = message or reason
+        super().__init__(f"{url}: {message}" if url else message)

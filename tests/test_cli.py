@@ -18,8 +18,8 @@ from newswatch.warehouse.connection import connect
 from newswatch.warehouse.load import load_batch
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-COMMANDS = [["demo"], ["ingest"], ["ingest", "seeds"], ["ingest", "urls"], ["reprocess"],
-            ["digest"], ["sql"]]
+COMMANDS = [["demo"], ["ingest"], ["ingest", "seeds"], ["ingest", "urls"], ["poll"],
+            ["reprocess"], ["digest"], ["sql"]]
 runner = CliRunner()
 
 

@@ -1,0 +1,508 @@
+"""Story dedup on real-looking pairs: copies, follow-ups and distinct articles.
+
+The texts are the five seeds (as ingestion cleans them), the article pages in
+tests/pages (as extraction leaves them) and the hand-written texts in
+tests/stories (see its README). Copies that only differ by a headline,
+boilerplate or a cut ending are built here from those texts.
+
+Run with -s to see the measured margins around the thresholds. Timings:
+`python tests/test_dedup.py` (prints, asserts nothing).
+"""
+
+from __future__ import annotations
+
+import itertools
+import pathlib
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import pytest
+from trafilatura.deduplication import Simhash
+
+from newswatch.extractors import dedup
+from newswatch.extractors.article import extract_article
+from newswatch.extractors.dedup import (
+    FOLLOW_UP_THRESHOLD,
+    NEAR_DUPLICATE_THRESHOLD,
+    Candidate,
+    Fingerprint,
+    StoryMatch,
+    fingerprint,
+    fingerprint_from_row,
+    fingerprint_to_row,
+    follow_up_score,
+    match_story,
+    near_duplicate_score,
+)
+from newswatch.extractors.records import Mention
+from newswatch.extractors.seeds import load_manifest, read_seed
+from newswatch.extractors.tagging import Tagger
+from newswatch.extractors.watchlist import load_watchlist
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+PAGES = ROOT / "tests" / "pages"
+STORIES = ROOT / "tests" / "stories"
+MARGIN = 0.05
+
+BOILERPLATE_TOP = "Share on Facebook\n\nShare on X\n\nPrint this article"
+BOILERPLATE_BOTTOM = """Sign up for the Central Asia Briefing
+
+Get the day's top stories from Kazakhstan and the region in your inbox every \
+morning. Enter your e-mail address and press Subscribe. You can unsubscribe at any time.
+
+Related stories
+
+Kazakhstan's president sacks government after fuel price protests
+
+What is the CSTO? The Russian-led alliance explained
+
+Five things to know about Kazakhstan's oil industry
+
+Follow us on Facebook, X and Telegram.
+
+© 2022 Steppe Courier Media. All rights reserved. This material may not be \
+published, broadcast, rewritten or redistributed."""
+
+# The articles as first published: every pair of them is two different articles.
+ORIGINALS = {
+    "seed_000": "seed:000_e517b95cd38eee32.txt",
+    "seed_001": "seed:001_74ef4f2a31fabf50.txt",
+    "seed_002": "seed:002_672fb6be8c79cdbc.txt",
+    "seed_003": "seed:003_ba96a2582a58de1c.txt",
+    "seed_004": "seed:004_5c7cf13bff742ee5.txt",
+    "steppe_courier": "page:steppe_courier_deployment.html",
+    "eurasia_desk": "page:eurasia_desk_malformed.html",
+    "caspian_monitor": "page:caspian_monitor_summit.html",
+    "stepnoy_vestnik": "page:stepnoy_vestnik_withdrawal_ru.html",
+    "almaty_observer": "page:almaty_observer_explainer.html",
+}
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p for p in text.split("\n\n") if p.strip()]
+
+
+def new_headline(text: str, headline: str) -> str:
+    return "\n\n".join([headline, *paragraphs(text)[1:]])
+
+
+def with_boilerplate(text: str) -> str:
+    return "\n\n".join([BOILERPLATE_TOP, text, BOILERPLATE_BOTTOM])
+
+
+def trimmed(text: str, cut: int = 2) -> str:
+    return "\n\n".join(paragraphs(text)[:-cut])
+
+
+@cache
+def _manifest() -> dict[str, dict]:
+    return load_manifest(SEEDS / "manifest.toml")
+
+
+@cache
+def original(source: str) -> str:
+    kind, name = source.split(":")
+    if kind == "seed":
+        return read_seed(SEEDS / name, _manifest().get(name)).text
+    extraction = extract_article((PAGES / name).read_text(encoding="utf-8"))
+    assert extraction.article is not None, extraction.reason
+    return extraction.article.text
+
+
+@cache
+def text(name: str) -> str:
+    """An original, a written story, or a copy built from an original."""
+    if name in ORIGINALS:
+        return original(ORIGINALS[name])
+    if (STORIES / f"{name}.txt").exists():
+        return (STORIES / f"{name}.txt").read_text(encoding="utf-8")
+    return COPIES[name]()
+
+
+COPIES = {
+    "seed_000 new headline": lambda: new_headline(
+        text("seed_000"), "Russian-led troops start to leave Kazakhstan as Tokayev cleans house"
+    ),
+    "seed_001 new headline": lambda: new_headline(
+        text("seed_001"), "The CSTO's first mission sets a precedent for the post-Soviet space"
+    ),
+    "caspian_monitor new headline": lambda: new_headline(
+        text("caspian_monitor"),
+        "Putin and Tokayev hail CSTO operation as allies prepare to go home",
+    ),
+    "seed_000 with boilerplate": lambda: with_boilerplate(text("seed_000")),
+    "steppe_courier with boilerplate": lambda: with_boilerplate(text("steppe_courier")),
+    "eurasia_desk with boilerplate": lambda: with_boilerplate(text("eurasia_desk")),
+    "seed_000 trimmed": lambda: trimmed(text("seed_000")),
+    "seed_002 trimmed": lambda: trimmed(text("seed_002")),
+    "seed_004 trimmed": lambda: trimmed(text("seed_004")),
+    "eurasia_desk trimmed": lambda: trimmed(text("eurasia_desk")),
+    # a syndicated copy as it often looks: its own headline, the ending cut, the
+    # partner's page furniture around it
+    "steppe_courier syndicated": lambda: with_boilerplate(
+        trimmed(new_headline(text("steppe_courier"), "Russian paratroopers land in Kazakhstan"))
+    ),
+}
+
+NEAR_DUPLICATES = [
+    ("seed_000", "seed_000 new headline"),
+    ("seed_001", "seed_001 new headline"),
+    ("caspian_monitor", "caspian_monitor new headline"),
+    ("seed_000", "seed_000 with boilerplate"),
+    ("steppe_courier", "steppe_courier with boilerplate"),
+    ("eurasia_desk", "eurasia_desk with boilerplate"),
+    ("seed_000", "seed_000 trimmed"),
+    ("seed_002", "seed_002 trimmed"),
+    ("seed_004", "seed_004 trimmed"),
+    ("eurasia_desk", "eurasia_desk trimmed"),
+    ("caspian_monitor", "copyedit_caspian_summit"),
+    ("seed_000", "copyedit_seed_000"),
+    ("wire_massimov_outlet_a", "wire_massimov_outlet_b"),
+    ("eurasia_desk", "wire_massimov_outlet_a"),
+    ("eurasia_desk", "wire_massimov_outlet_b"),
+    ("steppe_courier", "steppe_courier syndicated"),
+]
+
+# (earlier article, follow-up written about later developments)
+FOLLOW_UPS = [
+    ("steppe_courier", "followup_withdrawal_begins"),
+    ("eurasia_desk", "followup_nazarbayev_speaks"),
+    ("seed_000", "followup_last_troops_leave"),
+]
+
+DISTINCT = [
+    *itertools.combinations(ORIGINALS, 2),
+    *FOLLOW_UPS,
+    ("seed_000", "shared_quote_cooley"),
+]
+
+OFF_TOPIC = [
+    "unrelated_football",
+    "unrelated_product_launch",
+    "other_kyrgyz_tajik_border",
+    "other_belarus_protests",
+]
+NOT_FOLLOW_UPS = [
+    (story, other)
+    for story in [*ORIGINALS, *(later for _, later in FOLLOW_UPS)]
+    for other in OFF_TOPIC
+]
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger(load_watchlist(SEEDS / "watchlist.toml"))
+
+
+@pytest.fixture(scope="module")
+def fp(tagger):
+    """fp(name): the fingerprint of a named text, tagged with the shipped watchlist."""
+
+    @cache
+    def get(name: str) -> Fingerprint:
+        body = text(name)
+        return fingerprint(body, tagger.tag(body))
+
+    return get
+
+
+def _id(pair: tuple[str, str]) -> str:
+    return " ~ ".join(pair)
+
+
+# --- the fingerprint --------------------------------------------------------------------
+
+
+def test_fingerprint_holds_simhash_sketch_and_entities(fp):
+    got = fp("seed_000")
+    assert 0 < got.simhash < 1 << 64
+    assert len(got.shingles) == dedup.SKETCH_SIZE
+    assert all(0 <= h < 1 << 63 for h in got.shingles)
+    assert dict(got.entities)["tokayev"] == text("seed_000").count("Tokayev") == 8
+    assert [e for e, _ in got.entities] == sorted(e for e, _ in got.entities)
+
+
+def test_simhash_is_trafilaturas(fp):
+    for name in ORIGINALS:
+        words = dedup._words(text(name))
+        assert fp(name).simhash == Simhash(" ".join(words)).hash, name
+
+
+def test_entities_count_names_not_demonyms():
+    mentions = [
+        Mention("kazakhstan", "Kazakhstan", 0, 10, "s"),
+        Mention("kazakhstan", "Kazakh", 20, 26, "s", form="demonym"),
+        Mention("csto", "CSTO", 30, 34, "s"),
+        Mention("kazakhstan", "Kazakhstan", 40, 50, "s"),
+    ]
+    assert fingerprint("some text", mentions).entities == (("csto", 1), ("kazakhstan", 2))
+
+
+def test_british_and_american_spellings_are_the_same_words():
+    british = "The organisation criticised the defence programme and its colour centre travelled"
+    american = "The organization criticized the defense program and its color center traveled"
+    assert fingerprint(british) == fingerprint(american)
+
+
+def test_case_punctuation_and_line_breaks_do_not_count():
+    a = fingerprint("Tokayev asked the CSTO for help.\n\nPutin agreed — at once.")
+    b = fingerprint("TOKAYEV asked the  CSTO for help;   Putin agreed at once")
+    assert a == b
+
+
+def test_empty_and_short_texts():
+    empty = fingerprint("")
+    assert empty == Fingerprint(Simhash("").hash, frozenset(), ())
+    assert near_duplicate_score(empty, empty) == 0.0
+    short = fingerprint("Troops leave Almaty")
+    assert len(short.shingles) == 1  # one shingle of all its words
+    assert near_duplicate_score(short, fingerprint("troops leave almaty.")) == 1.0
+    assert near_duplicate_score(short, fingerprint("Troops reach Almaty")) == 0.0
+
+
+def test_scores_are_symmetric(fp):
+    for a, b in [*NEAR_DUPLICATES[:4], *FOLLOW_UPS, *DISTINCT[:4]]:
+        assert near_duplicate_score(fp(a), fp(b)) == near_duplicate_score(fp(b), fp(a))
+        assert follow_up_score(fp(a), fp(b)) == follow_up_score(fp(b), fp(a))
+
+
+# --- near-duplicates --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pair", NEAR_DUPLICATES, ids=_id)
+def test_near_duplicates_score_above_the_threshold(fp, pair):
+    a, b = pair
+    assert near_duplicate_score(fp(a), fp(b)) >= NEAR_DUPLICATE_THRESHOLD
+
+
+@pytest.mark.parametrize("pair", DISTINCT, ids=_id)
+def test_distinct_articles_score_below_the_threshold(fp, pair):
+    a, b = pair
+    assert near_duplicate_score(fp(a), fp(b)) < NEAR_DUPLICATE_THRESHOLD
+
+
+def test_near_duplicate_threshold_separates_copies_from_distinct_articles(fp):
+    copies = {pair: near_duplicate_score(fp(pair[0]), fp(pair[1])) for pair in NEAR_DUPLICATES}
+    distinct = {pair: near_duplicate_score(fp(pair[0]), fp(pair[1])) for pair in DISTINCT}
+    low, high = min(copies, key=copies.get), max(distinct, key=distinct.get)
+    above = copies[low] - NEAR_DUPLICATE_THRESHOLD
+    below = NEAR_DUPLICATE_THRESHOLD - distinct[high]
+    print(
+        f"\nnear-duplicate threshold {NEAR_DUPLICATE_THRESHOLD}: "
+        f"lowest copy {copies[low]:.3f} ({_id(low)}), margin {above:.3f}; "
+        f"highest distinct {distinct[high]:.3f} ({_id(high)}), margin {below:.3f}"
+    )
+    assert above >= MARGIN and below >= MARGIN
+
+
+# --- follow-ups -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pair", FOLLOW_UPS, ids=_id)
+def test_follow_ups_score_above_the_threshold(fp, pair):
+    earlier, later = pair
+    assert follow_up_score(fp(earlier), fp(later)) >= FOLLOW_UP_THRESHOLD
+
+
+@pytest.mark.parametrize("pair", NOT_FOLLOW_UPS, ids=_id)
+def test_other_topics_and_actors_are_not_follow_ups(fp, pair):
+    story, other = pair
+    assert follow_up_score(fp(story), fp(other)) < FOLLOW_UP_THRESHOLD
+
+
+def test_follow_up_threshold_separates_follow_ups_from_other_stories(fp):
+    follows = {pair: follow_up_score(fp(pair[0]), fp(pair[1])) for pair in FOLLOW_UPS}
+    others = {pair: follow_up_score(fp(pair[0]), fp(pair[1])) for pair in NOT_FOLLOW_UPS}
+    low, high = min(follows, key=follows.get), max(others, key=others.get)
+    above = follows[low] - FOLLOW_UP_THRESHOLD
+    below = FOLLOW_UP_THRESHOLD - others[high]
+    print(
+        f"\nfollow-up threshold {FOLLOW_UP_THRESHOLD}: "
+        f"lowest follow-up {follows[low]:.3f} ({_id(low)}), margin {above:.3f}; "
+        f"highest other {others[high]:.3f} ({_id(high)}), margin {below:.3f}"
+    )
+    assert above >= MARGIN and below >= MARGIN
+
+
+# --- match_story ------------------------------------------------------------------------
+
+DAY1 = datetime(2022, 1, 12, 9, 0, tzinfo=UTC)
+DAY2 = DAY1 + timedelta(days=1)
+
+
+def candidate(fp, name: str, story: str, seen: datetime) -> Candidate:
+    return Candidate(
+        article_id=f"a-{name}", story_id=story, first_seen_at=seen, fingerprint=fp(name)
+    )
+
+
+@pytest.mark.parametrize("pair", FOLLOW_UPS, ids=_id)
+def test_a_follow_up_joins_the_earlier_story(fp, pair):
+    earlier, later = pair
+    candidates = [
+        candidate(fp, earlier, "s-earlier", DAY1),
+        candidate(fp, "unrelated_football", "s-football", DAY1),
+        candidate(fp, "other_kyrgyz_tajik_border", "s-border", DAY1),
+    ]
+    match = match_story(fp(later), DAY2, candidates)
+    assert (match.relation, match.story_id, match.matched_article_id) == (
+        "follow_up",
+        "s-earlier",
+        f"a-{earlier}",
+    )
+    assert match.score >= FOLLOW_UP_THRESHOLD
+
+
+def test_a_copy_joins_its_story_whatever_the_time(fp):
+    for seen in (DAY1, DAY2, DAY2 + timedelta(hours=1)):
+        cands = [candidate(fp, "eurasia_desk", "s-massimov", seen)]
+        match = match_story(fp("wire_massimov_outlet_a"), DAY2, cands)
+        assert (match.relation, match.story_id, match.matched_article_id) == (
+            "copy",
+            "s-massimov",
+            "a-eurasia_desk",
+        )
+        assert match.score >= NEAR_DUPLICATE_THRESHOLD
+
+
+def test_the_copy_wins_over_the_follow_up(fp, tagger):
+    candidates = [
+        candidate(fp, "steppe_courier", "s-deployment", DAY1),  # what it follows up
+        candidate(fp, "followup_withdrawal_begins", "s-withdrawal", DAY2 - timedelta(hours=2)),
+    ]
+    copy = with_boilerplate(trimmed(text("followup_withdrawal_begins")))
+    query = fingerprint(copy, tagger.tag(copy))
+    assert follow_up_score(query, fp("steppe_courier")) >= FOLLOW_UP_THRESHOLD
+    for order in (candidates, candidates[::-1]):
+        match = match_story(query, DAY2, order)
+        assert (match.relation, match.story_id) == ("copy", "s-withdrawal")
+
+
+def test_the_best_copy_wins_and_ties_go_to_the_earliest(fp):
+    candidates = [
+        candidate(fp, "eurasia_desk trimmed", "s-trimmed", DAY1),
+        candidate(fp, "eurasia_desk", "s-original", DAY1 + timedelta(hours=1)),
+    ]
+    match = match_story(fp("eurasia_desk with boilerplate"), DAY2, candidates)
+    assert match.story_id == "s-original"  # the full copy scores higher than the trimmed one
+    twins = [
+        candidate(fp, "eurasia_desk", "s-late", DAY1 + timedelta(hours=1)),
+        candidate(fp, "eurasia_desk", "s-early", DAY1),
+    ]
+    assert match_story(fp("eurasia_desk trimmed"), DAY2, twins).story_id == "s-early"
+
+
+def test_no_candidates_is_a_new_story(fp):
+    assert match_story(fp("seed_000"), DAY2, []) == StoryMatch(None, "new", None, 0.0)
+
+
+def test_only_unrelated_candidates_is_a_new_story(fp):
+    candidates = [candidate(fp, name, f"s-{name}", DAY1) for name in OFF_TOPIC]
+    assert match_story(fp("steppe_courier"), DAY2, candidates).relation == "new"
+
+
+def test_parallel_coverage_of_the_same_news_cycle_is_not_a_follow_up(fp):
+    # first seen an hour apart: two outlets covering the same events, not a continuation
+    earlier = [candidate(fp, "steppe_courier", "s-deployment", DAY2 - timedelta(hours=1))]
+    assert match_story(fp("followup_withdrawal_begins"), DAY2, earlier).relation == "new"
+    # nor does a follow-up continue an article seen after it
+    later = [candidate(fp, "steppe_courier", "s-deployment", DAY2 + timedelta(days=1))]
+    assert match_story(fp("followup_withdrawal_begins"), DAY2, later).relation == "new"
+
+
+def test_a_text_without_entities_is_never_a_follow_up(fp):
+    candidates = [candidate(fp, "unrelated_football", "s-football", DAY1)]
+    report = "Riverside beat Northgate 3-0 in the league on Tuesday, a week after the cup tie."
+    assert match_story(fingerprint(report), DAY2, candidates).relation == "new"
+
+
+# --- storage ----------------------------------------------------------------------------
+
+
+def test_row_round_trip_is_lossless(fp):
+    names = [*ORIGINALS, *COPIES, *OFF_TOPIC]
+    prints = [fp(name) for name in names] + [
+        fingerprint(""),
+        Fingerprint((1 << 64) - 1, frozenset({0, (1 << 63) - 1}), (("csto", 3),)),
+        Fingerprint(1 << 63, frozenset(), ()),
+    ]
+    assert any(p.simhash >> 63 for p in prints)  # the signed conversion is exercised
+    for p in prints:
+        row = fingerprint_to_row(p)
+        simhash, sketch, ids, counts = row
+        assert -(1 << 63) <= simhash < 1 << 63
+        assert all(-(1 << 63) <= h < 1 << 63 for h in sketch)
+        assert fingerprint_from_row(*row) == p
+
+
+def test_rows_survive_duckdb_columns(fp):
+    duckdb = pytest.importorskip("duckdb")
+    prints = [fp(name) for name in ORIGINALS] + [Fingerprint((1 << 64) - 1, frozenset(), ())]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE fp (i INTEGER, simhash BIGINT, sketch BIGINT[], "
+        "entity_ids VARCHAR[], entity_counts INTEGER[])"
+    )
+    con.executemany(
+        "INSERT INTO fp VALUES (?, ?, ?, ?, ?)",
+        [(i, *fingerprint_to_row(p)) for i, p in enumerate(prints)],
+    )
+    rows = con.execute("SELECT simhash, sketch, entity_ids, entity_counts FROM fp ORDER BY i")
+    assert [fingerprint_from_row(*row) for row in rows.fetchall()] == prints
+
+
+# --- timings (not a test) ---------------------------------------------------------------
+
+
+def report_timings(n_candidates: int = 1000, n_queries: int = 200) -> None:
+    """Print ms per fingerprint of a 10 KB article and per match against n candidates.
+
+    The candidates are articles made of random paragraphs of the test texts, so
+    many share paragraphs with the queries: most pass the cheap pre-filters.
+    """
+    import random
+    import time
+
+    tagger = Tagger(load_watchlist(SEEDS / "watchlist.toml"))
+    names = [*ORIGINALS, *(p.stem for p in STORIES.glob("*.txt"))]
+    pool = [p for name in names for p in paragraphs(text(name))[1:]]
+    rng = random.Random(7)
+
+    def article() -> str:
+        return "\n\n".join(rng.sample(pool, rng.randint(6, 12)))
+
+    ten_kb = text("seed_002")[:10_000]
+    mentions = tagger.tag(ten_kb)
+    fingerprint(ten_kb, mentions)  # warm the word memos, as a running pipeline has them
+    runs = 200
+    start = time.perf_counter()
+    for _ in range(runs):
+        fingerprint(ten_kb, mentions)
+    per_fp = (time.perf_counter() - start) / runs * 1000
+    start = time.perf_counter()
+    for _ in range(runs):
+        Simhash(ten_kb)
+    per_simhash = (time.perf_counter() - start) / runs * 1000
+
+    seen = datetime(2022, 1, 1, tzinfo=UTC)
+    candidates = []
+    for i in range(n_candidates):
+        body = article()
+        fp_ = fingerprint(body, tagger.tag(body))
+        candidates.append(Candidate(f"a{i}", f"s{i}", seen + timedelta(hours=i), fp_))
+    queries = []
+    for _ in range(n_queries):
+        body = article()
+        queries.append(fingerprint(body, tagger.tag(body)))
+    now = seen + timedelta(hours=n_candidates + 24)
+    start = time.perf_counter()
+    relations = [match_story(q, now, candidates).relation for q in queries]
+    per_match = (time.perf_counter() - start) / n_queries * 1000
+    print(f"fingerprint of a 10 KB article: {per_fp:.2f} ms (trafilatura Simhash alone:")
+    print(f"  {per_simhash:.2f} ms); match_story against {n_candidates} candidates:")
+    print(f"  {per_match:.2f} ms; relations {sorted(set(relations))}")
+
+
+if __name__ == "__main__":
+    report_timings()
