@@ -55,15 +55,15 @@ SHINGLE_WORDS = 5
 SKETCH_SIZE = 200
 SIMHASH_BITS = 64
 
-# Measured by tests/test_dedup.py on the pairs built from seeds/, tests/pages/ and
-# tests/stories/ (run it with -s to see the margins):
-# near-duplicates score >= 0.69 (a trimmed copy with boilerplate and a new headline),
-# distinct articles <= 0.11 (two articles sharing one quoted paragraph): margins 0.19 / 0.39.
-# The threshold sits nearer the copies: a missed copy shows twice in the digest,
-# a false one hides an article.
+# Both thresholds are measured by tests/test_dedup.py on pairs built from seeds/,
+# tests/pages/ and tests/stories/ (pytest -s prints the margins).
+# Copies score >= 0.69 (the lowest: a trimmed copy with boilerplate and its own
+# headline), distinct articles <= 0.12 (the highest: two articles sharing one
+# quoted paragraph): margins 0.19 and 0.38. The threshold sits nearer the copies
+# because a missed copy only shows twice in the digest, a false one hides an article.
 NEAR_DUPLICATE_THRESHOLD = 0.5
-# follow-ups score >= 0.46, other topics or other countries' actors <= 0.19:
-# margins 0.13 / 0.14.
+# Follow-ups score >= 0.465, articles on other topics or other countries' actors
+# <= 0.19: margins 0.135 and 0.14.
 FOLLOW_UP_THRESHOLD = 0.33
 # Other outlets' articles of the same news cycle are parallel coverage, not a
 # continuation: a follow-up comes at least this long after what it follows.
@@ -144,7 +144,7 @@ def near_duplicate_score(a: Fingerprint, b: Fingerprint) -> float:
     """
     if not a.shingles or not b.shingles:
         return 0.0
-    return (_resemblance(a.shingles, b.shingles) + _containment(a.shingles, b.shingles)) / 2
+    return _overlap(a.shingles, b.shingles, _sketch_limit(a.shingles))
 
 
 def follow_up_score(a: Fingerprint, b: Fingerprint) -> float:
@@ -154,7 +154,7 @@ def follow_up_score(a: Fingerprint, b: Fingerprint) -> float:
     entity, so that length does not count) blended with content similarity
     (Simhash similarity, rescaled so that unrelated texts score about 0).
     """
-    return _follow_up(_shares(a.entities), a.simhash, _shares(b.entities), b.simhash)
+    return _follow_up(_shares(a.entities), a.simhash, b)
 
 
 def match_story(
@@ -169,21 +169,20 @@ def match_story(
     copy: tuple[float, Candidate] | None = None
     follow: tuple[float, Candidate] | None = None
     latest = first_seen_at - FOLLOW_UP_MIN_GAP
-    shares = _shares(fp.entities)
+    # what depends on the article alone, once rather than once per candidate
+    sketch, limit, shares = fp.shingles, _sketch_limit(fp.shingles), _shares(fp.entities)
     for cand in candidates:
         other = cand.fingerprint
         # A copy shares some of its smallest shingle hashes; disjoint sketches
         # (most candidates) cost one set test.
-        if fp.shingles and not fp.shingles.isdisjoint(other.shingles):
-            score = near_duplicate_score(fp, other)
+        if sketch and not sketch.isdisjoint(other.shingles):
+            score = _overlap(sketch, other.shingles, limit)
             if score >= NEAR_DUPLICATE_THRESHOLD and _better(score, cand, copy):
                 copy = (score, cand)
-        if copy is None and cand.first_seen_at <= latest:
-            other_shares = _shares(other.entities)
-            if not shares.keys().isdisjoint(other_shares):  # no shared entity, no follow-up
-                score = _follow_up(shares, fp.simhash, other_shares, other.simhash)
-                if score >= FOLLOW_UP_THRESHOLD and _better(score, cand, follow):
-                    follow = (score, cand)
+        if copy is None and shares and cand.first_seen_at <= latest:
+            score = _follow_up(shares, fp.simhash, other)
+            if score >= FOLLOW_UP_THRESHOLD and _better(score, cand, follow):
+                follow = (score, cand)
     for relation, best in (("copy", copy), ("follow_up", follow)):
         if best is not None:
             score, cand = best
@@ -313,31 +312,36 @@ def _simhash(words: list[str]) -> int:
 # --- scores -----------------------------------------------------------------------------
 
 
-def _resemblance(a: frozenset[int], b: frozenset[int]) -> float:
-    """Jaccard estimate: the k smallest hashes of the union are a uniform sample of it,
-    and such a hash is in a set exactly when it is in that set's sketch (Broder 1997)."""
-    union = sorted(a | b)[:SKETCH_SIZE]
-    return sum(1 for h in union if h in a and h in b) / len(union)
+def _overlap(a: frozenset[int], b: frozenset[int], limit_a: int) -> float:
+    """Mean of the Jaccard resemblance and the larger containment, from two sketches.
 
-
-def _containment(a: frozenset[int], b: frozenset[int]) -> float:
-    """The larger of the two containments, each estimated from the sketch hashes
-    below both sketches' largest (there, a sketch holds all of its set's hashes)."""
-    limit = min(_sketch_limit(a), _sketch_limit(b))
-    sample_a = [h for h in a if h <= limit]
-    sample_b = [h for h in b if h <= limit]
-    shared = sum(1 for h in sample_a if h in b)
-    return shared / min(len(sample_a), len(sample_b)) if shared else 0.0
+    Below the smaller of the two sketches' limits, each sketch holds every hash of
+    its set, and those hashes are a uniform sample of the shingles (Broder 1997):
+    count the shared ones there.
+    """
+    limit_b = _sketch_limit(b)
+    limit = min(limit_a, limit_b)
+    at_most = limit.__ge__  # sum(map(...)) counts at C speed
+    below_a = len(a) if limit_a <= limit else sum(map(at_most, a))
+    below_b = len(b) if limit_b <= limit else sum(map(at_most, b))
+    shared = sum(map(at_most, a & b))
+    if not shared:
+        return 0.0
+    resemblance = shared / (below_a + below_b - shared)
+    containment = shared / min(below_a, below_b)
+    return (resemblance + containment) / 2
 
 
 def _sketch_limit(sketch: frozenset[int]) -> int:
     """Up to where a sketch holds every hash of its set (all of it for a short text)."""
-    return max(sketch) if len(sketch) >= SKETCH_SIZE else _MASK64
+    return max(sketch) if len(sketch) >= SKETCH_SIZE else _MASK63
 
 
-def _follow_up(a: dict[str, float], simhash_a: int, b: dict[str, float], simhash_b: int) -> float:
-    entities = _weighted_jaccard(a, b)
-    return _ENTITY_WEIGHT * entities + (1 - _ENTITY_WEIGHT) * _topic(simhash_a, simhash_b)
+def _follow_up(shares: dict[str, float], simhash: int, other: Fingerprint) -> float:
+    entities = _weighted_jaccard(shares, other.entities)
+    if not entities:
+        return 0.0  # no shared entity, no follow-up, however alike the words
+    return _ENTITY_WEIGHT * entities + (1 - _ENTITY_WEIGHT) * _topic(simhash, other.simhash)
 
 
 def _shares(entities: tuple[tuple[str, int], ...]) -> dict[str, float]:
@@ -345,10 +349,14 @@ def _shares(entities: tuple[tuple[str, int], ...]) -> dict[str, float]:
     return {entity: count / total for entity, count in entities} if total else {}
 
 
-def _weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
-    low = sum(min(share, b[entity]) for entity, share in a.items() if entity in b)
+def _weighted_jaccard(shares: dict[str, float], entities: tuple[tuple[str, int], ...]) -> float:
+    """Weighted Jaccard of two articles' shares of mentions per entity."""
+    total = sum(count for _, count in entities)
+    if not shares or not total:
+        return 0.0
+    low = sum(min(shares.get(entity, 0.0), count / total) for entity, count in entities)
     # with shares summing to 1 on each side, sum(max) = 2 - sum(min)
-    return low / (2 - low) if a and b else 0.0
+    return low / (2 - low)
 
 
 def _topic(a: int, b: int) -> float:

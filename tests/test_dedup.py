@@ -458,8 +458,11 @@ def test_rows_survive_duckdb_columns(fp):
 def report_timings(n_candidates: int = 1000, n_queries: int = 200) -> None:
     """Print ms per fingerprint of a 10 KB article and per match against n candidates.
 
-    The candidates are articles made of random paragraphs of the test texts, so
-    many share paragraphs with the queries: most pass the cheap pre-filters.
+    Typical: the candidates are distinct articles on the story (paragraphs of the
+    test texts with the words of each sentence shuffled: same vocabulary and
+    entities, few shared 5-grams), the queries half copies of candidates, half
+    new articles. Worst case: every article is made of whole paragraphs from the
+    same small pool, so nearly every candidate shares text with the query.
     """
     import random
     import time
@@ -469,39 +472,55 @@ def report_timings(n_candidates: int = 1000, n_queries: int = 200) -> None:
     pool = [p for name in names for p in paragraphs(text(name))[1:]]
     rng = random.Random(7)
 
-    def article() -> str:
-        return "\n\n".join(rng.sample(pool, rng.randint(6, 12)))
+    def shuffled(paragraph: str) -> str:
+        sentences = []
+        for sentence in paragraph.split(". "):
+            words = sentence.split()
+            rng.shuffle(words)
+            sentences.append(" ".join(words))
+        return ". ".join(sentences)
+
+    def article(distinct: bool) -> str:
+        chosen = rng.sample(pool, rng.randint(6, 12))
+        return "\n\n".join(shuffled(p) if distinct else p for p in chosen)
+
+    def fp_(body: str) -> Fingerprint:
+        return fingerprint(body, tagger.tag(body))
+
+    def ms_per_match(distinct: bool, n: int) -> float:
+        seen = datetime(2022, 1, 1, tzinfo=UTC)
+        bodies = [article(distinct) for _ in range(n_candidates)]
+        candidates = [
+            Candidate(f"a{i}", f"s{i}", seen + timedelta(hours=i), fp_(body))
+            for i, body in enumerate(bodies)
+        ]
+        queries = [
+            fp_(with_boilerplate(trimmed(rng.choice(bodies))) if i % 2 else article(distinct))
+            for i in range(n)
+        ]
+        now = seen + timedelta(hours=n_candidates + 24)
+        start = time.perf_counter()
+        for query in queries:
+            match_story(query, now, candidates)
+        return (time.perf_counter() - start) / n * 1000
 
     ten_kb = text("seed_002")[:10_000]
     mentions = tagger.tag(ten_kb)
-    fingerprint(ten_kb, mentions)  # warm the word memos, as a running pipeline has them
-    runs = 200
+    fingerprint(ten_kb, mentions)  # warm the word memos, as in a running pipeline
     start = time.perf_counter()
-    for _ in range(runs):
+    for _ in range(200):
         fingerprint(ten_kb, mentions)
-    per_fp = (time.perf_counter() - start) / runs * 1000
+    per_fp = (time.perf_counter() - start) / 200 * 1000
     start = time.perf_counter()
-    for _ in range(runs):
+    for _ in range(200):
         Simhash(ten_kb)
-    per_simhash = (time.perf_counter() - start) / runs * 1000
-
-    seen = datetime(2022, 1, 1, tzinfo=UTC)
-    candidates = []
-    for i in range(n_candidates):
-        body = article()
-        fp_ = fingerprint(body, tagger.tag(body))
-        candidates.append(Candidate(f"a{i}", f"s{i}", seen + timedelta(hours=i), fp_))
-    queries = []
-    for _ in range(n_queries):
-        body = article()
-        queries.append(fingerprint(body, tagger.tag(body)))
-    now = seen + timedelta(hours=n_candidates + 24)
-    start = time.perf_counter()
-    relations = [match_story(q, now, candidates).relation for q in queries]
-    per_match = (time.perf_counter() - start) / n_queries * 1000
-    print(f"fingerprint of a 10 KB article: {per_fp:.2f} ms (trafilatura Simhash alone:")
-    print(f"  {per_simhash:.2f} ms); match_story against {n_candidates} candidates:")
-    print(f"  {per_match:.2f} ms; relations {sorted(set(relations))}")
+    per_simhash = (time.perf_counter() - start) / 200 * 1000
+    print(f"fingerprint, 10 KB article: {per_fp:.2f} ms", end=" ")
+    print(f"(trafilatura's Simhash(text) alone: {per_simhash:.2f} ms)")
+    typical = ms_per_match(distinct=True, n=n_queries)
+    print(f"match_story, {n_candidates} candidates, typical: {typical:.2f} ms")
+    worst = ms_per_match(distinct=False, n=n_queries // 4)
+    print(f"match_story, {n_candidates} candidates, worst case: {worst:.2f} ms")
 
 
 if __name__ == "__main__":
