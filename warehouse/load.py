@@ -20,6 +20,8 @@ import duckdb
 from newswatch.extractors.identity import article_id, content_hash
 from newswatch.extractors.records import Article, Reject
 
+from .stories import assign_stories
+
 if TYPE_CHECKING:
     from newswatch.extractors.watchlist import Watchlist
 
@@ -86,6 +88,7 @@ def stage_articles(
     `raw_kind=None` stores no raw document (fetched pages keep theirs in raw_pages).
     """
     article_rows, raw_rows, mention_rows, demonym_rows = [], [], [], []
+    kept: list[Article] = []
     seen_ids: set[str] = set()
     seen_hashes: set[str] = set()
     batch_duplicates = 0
@@ -97,6 +100,7 @@ def stage_articles(
             continue
         seen_ids.add(aid)
         seen_hashes.add(digest)
+        kept.append(article)
         article_rows.append((
             aid, article.url, article.canonical_url, article.seed_file, article.title,
             article.outlet, article.author, article.published_at, now, article.language,
@@ -124,9 +128,20 @@ def stage_articles(
                              OR a.content_hash = s.content_hash)
         """
     )
+    ids = [r[0] for r in con.execute("SELECT article_id FROM new_ids").fetchall()]
+    # Copies and follow-ups join the story of an earlier article.
+    by_id = {row[0]: article for row, article in zip(article_rows, kept, strict=True)}
+    stories = assign_stories(con, [(aid, by_id[aid]) for aid in ids], now)
+    con.execute("CREATE TEMP TABLE story_map (article_id VARCHAR, story_id VARCHAR)")
+    if stories:
+        appender = con.appender("story_map")
+        appender.append_rows(list(stories.items()))
+        appender.flush()
+    columns = _ARTICLE_COLUMNS.replace("story_id", "coalesce(m.story_id, s.story_id)")
     con.execute(
-        f"INSERT INTO articles ({_ARTICLE_COLUMNS}) SELECT {_ARTICLE_COLUMNS}"
-        " FROM stage_articles JOIN new_ids USING (article_id)"
+        f"INSERT INTO articles ({_ARTICLE_COLUMNS}) SELECT {columns}"
+        " FROM stage_articles s JOIN new_ids USING (article_id)"
+        " LEFT JOIN story_map m USING (article_id)"
     )
     con.execute(
         "INSERT INTO raw_documents SELECT s.* FROM stage_raw s JOIN new_ids USING (article_id)"
@@ -137,14 +152,14 @@ def stage_articles(
             f"INSERT INTO {target} ({_MENTION_COLUMNS}) SELECT {_MENTION_COLUMNS}"
             f" FROM {staged} JOIN new_ids USING (article_id)"
         )
-    ids = [r[0] for r in con.execute("SELECT article_id FROM new_ids").fetchall()]
     result.inserted_ids = sorted(ids)
     result.inserted = len(ids)
     result.duplicates = len(article_rows) - len(ids) + batch_duplicates
     new = set(ids)
     result.mentions = sum(1 for r in mention_rows if r[0] in new)
     result.demonyms = sum(1 for r in demonym_rows if r[0] in new)
-    for name in ("stage_articles", "stage_raw", "stage_mentions", "stage_demonyms", "new_ids"):
+    for name in ("stage_articles", "stage_raw", "stage_mentions", "stage_demonyms", "new_ids",
+                 "story_map"):
         con.execute(f"DROP TABLE {name}")
     return result
 

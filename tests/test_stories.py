@@ -1,0 +1,62 @@
+"""Stories in the warehouse: copies and follow-ups share a story_id, the rest start anew."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS
+from newswatch.extractors.records import Article
+from newswatch.extractors.tagging import Tagger
+from newswatch.extractors.watchlist import load_watchlist
+from newswatch.warehouse.connection import connect
+from newswatch.warehouse.load import load_batch
+
+STORIES = Path(__file__).parent / "stories"
+TAGGER = Tagger(load_watchlist(SEEDS / "watchlist.toml"))
+
+
+def _article(name: str, text: str, published: datetime) -> Article:
+    return Article(text=text, raw=text, title=text.splitlines()[0], seed_file=name,
+                   published_at=published, mentions=TAGGER.tag(text))
+
+
+def _story(con, name):
+    return con.execute("SELECT story_id FROM articles WHERE seed_file = ?", [name]).fetchall()[0][0]
+
+
+@pytest.fixture
+def loaded(db_path):
+    seed_000 = (SEEDS / "000_e517b95cd38eee32.txt").read_text(encoding="utf-8")
+    day = datetime(2022, 1, 13, 8, tzinfo=UTC)
+    with connect(db_path) as con:
+        load_batch(con, [_article("seed_000", seed_000, day)])
+        load_batch(con, [
+            _article("copy", (STORIES / "copyedit_seed_000.txt").read_text(), day),
+            _article("follow", (STORIES / "followup_last_troops_leave.txt").read_text(),
+                     datetime(2022, 1, 19, 9, tzinfo=UTC)),
+            _article("football", (STORIES / "unrelated_football.txt").read_text(), day),
+        ])
+        yield con
+
+
+def test_a_copy_and_a_follow_up_join_the_story_and_say_how(loaded):
+    story = _story(loaded, "seed_000")
+    assert _story(loaded, "copy") == story
+    assert _story(loaded, "follow") == story
+    assert _story(loaded, "football") not in (story, None)
+    links = loaded.execute(
+        "SELECT a.seed_file, l.relation, r.seed_file FROM story_links l"
+        " JOIN articles a USING (article_id)"
+        " JOIN articles r ON r.article_id = l.related_article_id ORDER BY a.seed_file"
+    ).fetchall()
+    assert [(a, rel) for a, rel, _ in links] == [("copy", "copy"), ("follow", "follow_up")]
+    assert {r for _, _, r in links} <= {"seed_000", "copy"}
+
+
+def test_the_stories_view_groups_them(loaded):
+    rows = loaded.execute("SELECT articles FROM stories ORDER BY articles DESC").fetchall()
+    assert rows == [(3,), (1,)]
+    assert loaded.execute("SELECT count(*) FROM article_fingerprints").fetchall() == [(4,)]

@@ -1,0 +1,67 @@
+"""Assigning new articles to stories: copies and follow-ups join an earlier story.
+
+The scoring is newswatch.extractors.dedup's; here the candidates come from
+the warehouse (articles of the last STORY_WINDOW, most recent first) and the
+decisions are stored in article_fingerprints and story_links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import duckdb
+
+from newswatch.extractors.dedup import (
+    Candidate,
+    Fingerprint,
+    fingerprint,
+    fingerprint_from_row,
+    fingerprint_to_row,
+    match_story,
+)
+from newswatch.extractors.records import Article
+
+STORY_WINDOW = timedelta(days=14)   # a story quiet for longer starts anew
+MAX_CANDIDATES = 5000               # bounds the cost of matching one article
+
+
+def candidates(con: duckdb.DuckDBPyConnection, now: datetime) -> list[Candidate]:
+    """Earlier articles a new one may copy or continue, most recent first."""
+    rows = con.execute(
+        "SELECT a.article_id, a.story_id, coalesce(a.published_at, a.first_seen_at),"
+        " f.simhash, f.sketch, f.entity_ids, f.entity_counts"
+        " FROM articles a JOIN article_fingerprints f USING (article_id)"
+        " WHERE a.first_seen_at >= ? ORDER BY a.first_seen_at DESC LIMIT ?",
+        [now - STORY_WINDOW, MAX_CANDIDATES]).fetchall()
+    return [Candidate(aid, story, when, fingerprint_from_row(*fp))
+            for aid, story, when, *fp in rows]
+
+
+def assign_stories(
+    con: duckdb.DuckDBPyConnection, new: Sequence[tuple[str, Article]], now: datetime
+) -> dict[str, str]:
+    """Story ids for new articles (by article id); records fingerprints and links.
+
+    Articles are matched in the order of their dates, each against the
+    warehouse's recent articles and the batch's earlier ones.
+    """
+    pool = candidates(con, now)
+    stories: dict[str, str] = {}
+    fingerprint_rows, link_rows = [], []
+    for aid, article in sorted(new, key=lambda pair: pair[1].published_at or now):
+        fp: Fingerprint = fingerprint(article.text, article.mentions)
+        when = article.published_at or now
+        match = match_story(fp, when, pool)
+        story = match.story_id or aid
+        stories[aid] = story
+        if match.matched_article_id is not None:
+            link_rows.append((aid, match.relation, match.matched_article_id, match.score, now))
+        fingerprint_rows.append((aid, *fingerprint_to_row(fp)))
+        pool.append(Candidate(aid, story, when, fp))
+    for table, rows in (("article_fingerprints", fingerprint_rows), ("story_links", link_rows)):
+        if rows:
+            appender = con.appender(table)
+            appender.append_rows(rows)
+            appender.flush()
+    return stories
