@@ -19,6 +19,15 @@ class DigestStory:
     summary: str
     mentions: int
     entities: list[tuple[str, int]] = field(default_factory=list)
+    # the same story from other outlets that day: (outlet, link or label)
+    also: list[tuple[str, str | None]] = field(default_factory=list)
+    # 'Follow-up to "Title" (Outlet), first seen on 2022-01-13', for a story seen before
+    earlier: str | None = None
+
+    @property
+    def outlets(self) -> list[str]:
+        names = [self.outlet or "unknown outlet"] + [o for o, _ in self.also]
+        return list(dict.fromkeys(names))
 
     @property
     def entity_line(self) -> str:
@@ -32,6 +41,14 @@ class Digest:
     timezone: str
     stories: list[DigestStory]
     generated_at: datetime
+
+    @property
+    def new_stories(self) -> list[DigestStory]:
+        return [s for s in self.stories if s.earlier is None]
+
+    @property
+    def follow_ups(self) -> list[DigestStory]:
+        return [s for s in self.stories if s.earlier is not None]
 
     @property
     def subject(self) -> str:

@@ -200,3 +200,55 @@ url = "{httpserver.url_for('/feed.xml')}"
     assert backfill.new_links == 2
     newest = {u for _, u, _ in items[-2:]}
     assert {u for (u,) in _rows(db_path, "SELECT url FROM articles")} == newest
+
+
+def _html(text: str, outlet: str, published: datetime) -> bytes:
+    """A plain news page around a story text: headline, then paragraphs."""
+    title, *paragraphs = [p for p in text.split("\n") if p.strip()]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f'<html><head><title>{title}</title><meta property="og:site_name" content="{outlet}">'
+            f'<meta property="article:published_time" content="{published.isoformat()}">'
+            f"</head><body><nav><a href='/'>Home</a></nav><article><h1>{title}</h1>{body}"
+            f"</article><footer>© {outlet}</footer></body></html>").encode()
+
+
+def test_polling_over_days_links_copies_and_follow_ups(httpserver, db_path, tmp_path):
+    stories = Path(__file__).parent / "stories"
+    day1, day2 = NOW - timedelta(days=2), NOW
+    seed = (Path(__file__).parent.parent / "seeds" / "000_e517b95cd38eee32.txt").read_text()
+    pages = {
+        "/a/troops-leave": (seed, "Foreign Policy", day1),
+        "/b/massimov": ((stories / "wire_massimov_outlet_a.txt").read_text(), "Outlet A", day2),
+        "/c/massimov-detained": ((stories / "wire_massimov_outlet_b.txt").read_text(),
+                                 "Outlet B", day2),
+        "/d/last-troops": ((stories / "followup_last_troops_leave.txt").read_text(),
+                           "Outlet C", day2),
+    }
+    for path, (text, outlet, when) in pages.items():
+        httpserver.expect_request(path).respond_with_data(_html(text, outlet, when),
+                                                          content_type="text/html")
+    sources = _write_sources(tmp_path, f'''
+[[source]]
+name = "Wire"
+url = "{httpserver.url_for('/feed.xml')}"
+''')
+    first = [("Troops leave", httpserver.url_for("/a/troops-leave"), day1)]
+    _serve_feed(httpserver, "/feed.xml", _rss(first))
+    assert _poll(db_path, sources).ingest.ingested == 1
+
+    httpserver.clear()
+    for path, (text, outlet, when) in pages.items():
+        httpserver.expect_request(path).respond_with_data(_html(text, outlet, when),
+                                                          content_type="text/html")
+    later = first + [(f"Item {p}", httpserver.url_for(p), day2) for p in list(pages)[1:]]
+    _serve_feed(httpserver, "/feed.xml", _rss(later))
+    assert _poll(db_path, sources).ingest.ingested == 3
+    links = _rows(db_path,
+                  "SELECT a.outlet, l.relation, r.outlet FROM story_links l"
+                  " JOIN articles a USING (article_id)"
+                  " JOIN articles r ON r.article_id = l.related_article_id ORDER BY a.outlet")
+    relations = {outlet: (relation, related) for outlet, relation, related in links}
+    assert relations["Outlet C"] == ("follow_up", "Foreign Policy")
+    # the two wire copies: one copies the other, whichever came first
+    assert {relations["Outlet A"][0], relations["Outlet B"][0]} >= {"copy"}
+    assert _rows(db_path, "SELECT count(DISTINCT story_id) FROM articles") in ([(1,)], [(2,)])

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from conftest import SEEDS
+
 from newswatch.extractors.records import Article
 from newswatch.extractors.tagging import Tagger
 from newswatch.extractors.watchlist import load_watchlist
@@ -60,3 +60,44 @@ def test_the_stories_view_groups_them(loaded):
     rows = loaded.execute("SELECT articles FROM stories ORDER BY articles DESC").fetchall()
     assert rows == [(3,), (1,)]
     assert loaded.execute("SELECT count(*) FROM article_fingerprints").fetchall() == [(4,)]
+
+
+def test_the_digest_groups_copies_and_says_what_follows_up(db_path):
+    from newswatch.digest.build import build_digest
+    from newswatch.digest.render import render_text
+    from newswatch.warehouse.digest import new_articles
+
+    day1 = datetime(2022, 1, 13, 6, tzinfo=UTC)
+    day2 = datetime(2022, 1, 19, 6, tzinfo=UTC)
+    seed_000 = (SEEDS / "000_e517b95cd38eee32.txt").read_text(encoding="utf-8")
+
+    def article(name, text, published, outlet):
+        a = _article(name, text, published)
+        a.outlet = outlet
+        return a
+
+    with connect(db_path) as con:
+        load_batch(con, [article("seed_000", seed_000, day1, "Foreign Policy")], now=day1)
+        load_batch(con, [
+            article("wire_a", (STORIES / "wire_massimov_outlet_a.txt").read_text(), day2,
+                    "Outlet A"),
+            article("wire_b", (STORIES / "wire_massimov_outlet_b.txt").read_text(), day2,
+                    "Outlet B"),
+            article("follow", (STORIES / "followup_last_troops_leave.txt").read_text(), day2,
+                    "Outlet C"),
+            article("border", (STORIES / "other_kyrgyz_tajik_border.txt").read_text(), day2,
+                    "Outlet D"),
+        ], now=day2)
+        rows = new_articles(con, day2.date(), "Asia/Almaty")
+    digest = build_digest(rows, day2.date(), "Asia/Almaty")
+    assert len(digest.stories) == 3  # the two wire copies are one story
+    [border] = digest.new_stories  # another matter: a story of its own
+    assert border.outlets == ["Outlet D"]
+    by_outlets = {tuple(sorted(s.outlets)): s for s in digest.follow_ups}
+    assert set(by_outlets) == {("Outlet A", "Outlet B"), ("Outlet C",)}
+    follow = by_outlets[("Outlet C",)]
+    assert follow.earlier == ("Follow-up to “As CSTO Troops Leave, Kazakhstan Faces the "
+                              "Unknown” (Foreign Policy), first seen on 2022-01-13")
+    text = render_text(digest)
+    assert "Follow-ups to earlier stories:" in text and "also: Outlet" in text
+    assert digest.subject.endswith("3 new stories")

@@ -30,6 +30,10 @@ class DigestArticle:
     text: str = ""
     entities: list[tuple[str, int]] = field(default_factory=list)  # (name, mentions)
     spans: list[Mention] = field(default_factory=list)
+    # the first article of its group of copies (itself when it is no copy)
+    copy_root: str = ""
+    # the earlier article this one copies or continues: (relation, title, outlet, first seen)
+    earlier: tuple[str, str | None, str | None, datetime] | None = None
 
 
 def new_articles(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[DigestArticle]:
@@ -56,7 +60,28 @@ def new_articles(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[Dig
         [tz, day],
     ).fetchall():
         articles[aid].spans.append(Mention(eid, surface, start, end, sentence))
+    _link_stories(con, articles)
     return list(articles.values())
+
+
+def _link_stories(con: duckdb.DuckDBPyConnection, articles: dict[str, DigestArticle]) -> None:
+    """Fill each article's copy group and the earlier article it copies or continues."""
+    ids = list(articles)
+    copy_of = dict(con.execute(
+        "SELECT l.article_id, l.related_article_id FROM story_links l"
+        " JOIN articles a USING (article_id) WHERE l.relation = 'copy' AND a.story_id IN"
+        " (SELECT story_id FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[])))",
+        [ids]).fetchall())
+    for aid, article in articles.items():
+        root, hops = aid, 0
+        while root in copy_of and hops < 100:  # a copy of a copy belongs to the first
+            root, hops = copy_of[root], hops + 1
+        article.copy_root = root
+    for aid, relation, title, outlet, seen in con.execute(
+        "SELECT l.article_id, l.relation, r.title, r.outlet, r.first_seen_at FROM story_links l"
+        " JOIN articles r ON r.article_id = l.related_article_id"
+        " WHERE l.article_id IN (SELECT unnest(?::VARCHAR[]))", [ids]).fetchall():
+        articles[aid].earlier = (relation, title, outlet, seen)
 
 
 def record_digest(

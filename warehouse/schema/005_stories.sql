@@ -23,7 +23,7 @@ CREATE TABLE story_links (
 CREATE VIEW stories AS
 SELECT story_id,
        count(*) AS articles,
-       arg_min(title, first_seen_at) AS title,
+       arg_min(title, coalesce(published_at, first_seen_at)) AS title,
        min(first_seen_at) AS first_seen_at,
        max(first_seen_at) AS last_seen_at,
        list(DISTINCT outlet ORDER BY outlet) FILTER (WHERE outlet IS NOT NULL) AS outlets
