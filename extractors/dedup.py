@@ -68,6 +68,10 @@ FOLLOW_UP_THRESHOLD = 0.33
 # Other outlets' articles of the same news cycle are parallel coverage, not a
 # continuation: a follow-up comes at least this long after what it follows.
 FOLLOW_UP_MIN_GAP = timedelta(hours=6)
+
+# A copy this close is as good as any: matching stops there, which keeps a
+# burst of syndicated copies from costing a full comparison with each other.
+_SURE_COPY = 0.95
 # Entities say who a story is about; the 64-bit Simhash is a noisy topic signal
 # (about +-0.06 between unrelated texts), so it gets the smaller weight.
 _ENTITY_WEIGHT = 0.7
@@ -179,6 +183,8 @@ def match_story(
             score = _overlap(sketch, other.shingles, limit)
             if score >= NEAR_DUPLICATE_THRESHOLD and _better(score, cand, copy):
                 copy = (score, cand)
+                if score >= _SURE_COPY:  # as good as identical: no better match to find
+                    break
         if copy is None and shares and cand.first_seen_at <= latest:
             score = _follow_up(shares, fp.simhash, other)
             if score >= FOLLOW_UP_THRESHOLD and _better(score, cand, follow):

@@ -43,6 +43,8 @@ class Article:
     published_at: datetime | None = None
     language: str | None = None
     mentions: list[Mention] = field(default_factory=list)
+    # dedup's Fingerprint of text and mentions, when computed ahead (in a worker process)
+    fingerprint: object | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ watchlist file, in `init_worker`; pages then arrive as (html, url) pairs.
 from __future__ import annotations
 
 from .article import Extraction, extract_article
+from .dedup import fingerprint
 from .tagging import Tagger
 from .watchlist import load_watchlist
 
@@ -29,7 +30,10 @@ def extract_and_tag(html: str, url: str | None) -> Extraction:
     kwargs = {"min_chars": _min_chars} if _min_chars is not None else {}
     extraction = extract_article(html, url, **kwargs)
     if extraction.article is not None:
-        extraction.article.mentions = _tagger.tag(extraction.article.text)
+        article = extraction.article
+        article.mentions = _tagger.tag(article.text)
+        # story matching needs it later: compute it here, on every core
+        article.fingerprint = fingerprint(article.text, article.mentions)
         extraction.article.raw = ""  # the caller holds the page already
     return extraction
 

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
+from newswatch.extractors.dedup import Fingerprint, fingerprint, fingerprint_to_row
 from newswatch.extractors.identity import article_id, content_hash
 from newswatch.extractors.records import Article
 
@@ -120,6 +121,18 @@ def replace_articles(
                     appender.append_rows(new_rows)
                     appender.flush()
             result.mentions = len(mentions)
+            # the text may have changed: so has what story matching compares
+            fingerprints = []
+            for aid, *_ in rows:
+                fp = by_id[aid].fingerprint
+                if not isinstance(fp, Fingerprint):
+                    fp = fingerprint(by_id[aid].text, by_id[aid].mentions)
+                fingerprints.append((aid, *fingerprint_to_row(fp)))
+            con.execute("DELETE FROM article_fingerprints WHERE article_id IN"
+                        " (SELECT article_id FROM stage_replace)")
+            appender = con.appender("article_fingerprints")
+            appender.append_rows(fingerprints)
+            appender.flush()
             con.execute("DROP TABLE stage_replace")
         fresh = [a for aid, a in by_id.items() if aid not in held]
         if fresh:  # pages that a better extractor now recognises as articles

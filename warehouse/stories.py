@@ -50,7 +50,9 @@ def assign_stories(
     stories: dict[str, str] = {}
     fingerprint_rows, link_rows = [], []
     for aid, article in sorted(new, key=lambda pair: pair[1].published_at or now):
-        fp: Fingerprint = fingerprint(article.text, article.mentions)
+        fp = article.fingerprint
+        if not isinstance(fp, Fingerprint):
+            fp = fingerprint(article.text, article.mentions)
         when = article.published_at or now
         match = match_story(fp, when, pool)
         story = match.story_id or aid
