@@ -12,5 +12,5 @@ from newswatch.digest.render import (
 
 __all__ = [
     "Digest", "DigestFiles", "DigestStory", "build_digest", "build_message", "render_html",
-    "render_text", "write_digest",
+    "render_text", "send_message", "SmtpSettings", "write_digest",
 ]

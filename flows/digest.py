@@ -1,25 +1,36 @@
-"""Build the daily digest: query the warehouse -> summarise -> render -> save.
+"""Build the daily digest: query the warehouse -> summarise -> render -> save -> send.
 
-The digest is also attached to the flow run as a markdown artifact. Sending
-it over SMTP is a later stage; `dry_run` is the only mode for now.
+The digest is also attached to the flow run as a markdown artifact. Each
+(day, recipient) is sent at most once unless forced; a failed send is
+retried with backoff, recorded with its error, and fails the run, after
+the files are written and the other recipients served.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+import email
+import email.policy
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from newswatch.config import load_settings
+from newswatch.config import Settings, load_settings
 from newswatch.digest.build import build_digest
 from newswatch.digest.model import Digest
-from newswatch.digest.render import DigestFiles, write_digest
+from newswatch.digest.render import DigestFiles, build_message, write_digest
+from newswatch.digest.send import SmtpSettings, send_message
+from newswatch.errors import DeliveryError
 from newswatch.warehouse.connection import connect
-from newswatch.warehouse.digest import DigestArticle, new_articles, record_digest
+from newswatch.warehouse.digest import (
+    DigestArticle,
+    already_sent,
+    new_articles,
+    record_digest,
+)
 
 from .retry import only_transient
 
@@ -29,6 +40,34 @@ class DigestResult:
     day: date
     stories: int
     files: DigestFiles
+    sent: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)   # sent before, not forced
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+@task(cache_policy=NO_CACHE, retry_delay_seconds=[1, 4, 10], retry_jitter_factor=0.5,
+      retry_condition_fn=only_transient)
+def deliver(message: bytes, recipient: str, smtp: SmtpSettings) -> None:
+    """Send the digest to one recipient; transient SMTP failures are retried."""
+    parsed = email.message_from_bytes(message, policy=email.policy.SMTP)
+    send_message(parsed, [recipient], smtp)
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
+      retry_condition_fn=only_transient)
+def record_delivery(db: Path, day: date, recipient: str, stories: int, path: Path,
+                    error: str | None, lock_timeout: float) -> None:
+    with connect(db, lock_timeout=lock_timeout) as con:
+        record_digest(con, day, status="failed" if error else "sent", stories=stories,
+                      path=str(path), recipient=recipient, error=error,
+                      sent_at=None if error else datetime.now(UTC))
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
+      retry_condition_fn=only_transient)
+def sent_before(db: Path, day: date, recipients: list[str], lock_timeout: float) -> list[str]:
+    with connect(db, lock_timeout=lock_timeout) as con:
+        return [r for r in recipients if already_sent(con, day, r)]
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
@@ -75,11 +114,12 @@ async def daily_digest(
     db: str | None = None,
     out_dir: str | None = None,
     dry_run: bool = True,
+    send: bool = False,
+    to: list[str] | None = None,
+    force: bool = False,
 ) -> DigestResult:
-    """Write the digest of `day` (default: today in the configured time zone).
-
-    `dry_run` records the build as a dry run: nothing is sent either way until
-    SMTP delivery lands; the files are always written.
+    """Write the digest of `day` (default: today in the configured time zone), and
+    with `send` (and not `dry_run`) e-mail it to `to` (default: the configured mail_to).
     """
     logger = get_run_logger()
     settings = load_settings(db=db, digests_dir=out_dir)
@@ -95,4 +135,47 @@ async def daily_digest(
         key=f"digest-{day.isoformat()}", markdown=_markdown(digest, files),
         description=digest.subject,
     )
-    return DigestResult(day, len(digest.stories), files)
+    result = DigestResult(day, len(digest.stories), files)
+    if send and not dry_run:
+        await _send(result, digest, settings, to or settings.mail_to, force)
+    return result
+
+
+async def _send(result: DigestResult, digest: Digest, settings: Settings,
+                recipients: list[str], force: bool) -> None:
+    logger = get_run_logger()
+    if not recipients:
+        raise DeliveryError("no recipients: pass --to or set mail_to")
+    text, html = result.files.text.read_text(), result.files.html.read_text()
+    done = set() if force else set(sent_before(settings.db, result.day, recipients,
+                                               settings.lock_timeout))
+    smtp = SmtpSettings(
+        host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
+        username=settings.smtp_user, timeout=settings.smtp_timeout,
+        ca_file=settings.smtp_ca_file,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+    )
+    attempt = deliver.with_options(retries=settings.smtp_retries)
+    for recipient in dict.fromkeys(recipients):
+        if recipient in done:
+            result.skipped.append(recipient)
+            logger.info("digest for %s was sent to %s before: not again (--force to resend)",
+                        result.day, recipient)
+            continue
+        message = build_message(digest, text, html, sender=settings.mail_from,
+                                recipients=[recipient])
+        error = None
+        try:
+            attempt(bytes(message), recipient, smtp)
+            result.sent.append(recipient)
+        except DeliveryError as exc:
+            error = str(exc)
+            result.failed[recipient] = error
+            logger.error("digest for %s not delivered to %s: %s", result.day, recipient, error)
+        record_delivery(settings.db, result.day, recipient, result.stories, result.files.eml,
+                        error, settings.lock_timeout)
+    if result.failed:
+        raise DeliveryError(
+            f"digest for {result.day} not delivered to {len(result.failed)} of "
+            f"{len(recipients)} recipients: " + "; ".join(
+                f"{r}: {e}" for r, e in result.failed.items()))

@@ -221,20 +221,34 @@ def digest_command(
     day: Annotated[datetime | None, typer.Option(
         "--date", formats=["%Y-%m-%d"], help="The day, YYYY-MM-DD (default: today in the "
         "configured time zone).", show_default=False)] = None,
+    send: Annotated[bool, typer.Option(
+        "--send", help="E-mail the digest over SMTP (once per day and recipient).")] = False,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Write the digest files and send nothing.")] = False,
+    to: Annotated[list[str] | None, typer.Option(
+        "--to", help="A recipient (repeatable; default: the configured mail_to).",
+        show_default=False)] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Send again to recipients who had this day's digest.")] = False,
 ) -> None:
-    """Build the daily digest: text, HTML and .eml under digests/ (a Prefect flow)."""
+    """Build the daily digest: text, HTML and .eml under digests/, and e-mail it with
+    --send (a Prefect flow)."""
     from newswatch.flows import daily_digest
 
+    if send and dry_run:
+        raise NewswatchError("--send and --dry-run exclude each other")
     settings = _settings(ctx)
     result = _run_flow(daily_digest(
         day=day.date() if day else None, db=str(settings.db),
-        out_dir=str(settings.digests_dir), dry_run=dry_run,
+        out_dir=str(settings.digests_dir), dry_run=not send, send=send, to=to, force=force,
     ))
     console.print(f"Digest for {result.day}: {result.stories} new stories")
     for path in (result.files.text, result.files.html, result.files.eml):
         console.print(f"  {path}", highlight=False)
+    for recipient in result.sent:
+        console.print(f"  sent to {recipient}", highlight=False)
+    for recipient in result.skipped:
+        console.print(f"  already sent to {recipient} (--force sends again)", highlight=False)
 
 
 @app.command("sql")

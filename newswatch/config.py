@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     min_article_chars: int = 500
     mail_from: str = "newswatch@localhost"
     mail_to: list[str] = []
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_security: str = "starttls"      # starttls, ssl (implicit TLS) or none
+    smtp_user: str | None = None
+    smtp_timeout: float = 30.0
+    smtp_ca_file: str | None = None       # an extra CA to trust (a private relay)
+    smtp_retries: int = 3
+    # secret: from the environment (NEWSWATCH_SMTP_PASSWORD) only, never a file
     smtp_password: SecretStr | None = None
 
     @field_validator("timezone")

@@ -9,13 +9,16 @@
      │    ├── SourceParseError   a polled feed or sitemap that cannot be read as one
      │    ├── QueryError         an analyst's query that cannot run
      │    │    └── ReadOnlyQueryError   a write statement sent to `newswatch sql`
-     │    └── PermanentFetchError    404, not HTML, too large, disallowed by robots.txt
+     │    ├── PermanentFetchError    404, not HTML, too large, disallowed by robots.txt
+     │    └── PermanentDeliveryError login refused, recipient refused, untrusted certificate
      └── TransientError          may succeed later: retried with backoff
           ├── WarehouseLockedError   another process holds the DuckDB file
-          └── TransientFetchError    a timeout, a refused connection, 408, 429, 5xx
+          ├── TransientFetchError    a timeout, a refused connection, 408, 429, 5xx
+          └── TransientDeliveryError SMTP server down or slow, 4xx (greylisting)
 
     FetchError (a NewswatchError) is the root of both fetch errors: the fetcher itself
     returns a result for every URL, and `FetchResult.raise_for_outcome()` raises these.
+    DeliveryError is likewise the root of both e-mail delivery errors.
 
 The CLI turns every NewswatchError into one readable line and a non-zero exit.
 """
@@ -102,3 +105,22 @@ class SourceParseError(PermanentError):
         self.reason, self.url = reason, url
         message = message or reason
         super().__init__(f"{url}: {message}" if url else message)
+
+
+class DeliveryError(NewswatchError):
+    """An e-mail that was not sent; `recipient` names the address at fault, if one is.
+
+    `code` is the SMTP reply code when the server gave one. Messages never hold a password.
+    """
+
+    def __init__(self, message: str, recipient: str | None = None, code: int | None = None):
+        self.recipient, self.code = recipient, code
+        super().__init__(message)
+
+
+class PermanentDeliveryError(DeliveryError, PermanentError):
+    """Sending again will not help (login refused, recipient refused, untrusted certificate)."""
+
+
+class TransientDeliveryError(DeliveryError, TransientError):
+    """Sending later may succeed (server down, timeout, SMTP 4xx such as greylisting)."""

@@ -101,3 +101,10 @@ def record_digest(
         " created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, current_timestamp, ?)",
         [day, recipient, status, stories, path, error, sent_at],
     )
+
+
+def already_sent(con: duckdb.DuckDBPyConnection, day: date, recipient: str) -> bool:
+    """Whether the digest of `day` was delivered to `recipient` before."""
+    return bool(con.execute(
+        "SELECT count(*) FROM digests WHERE digest_date = ? AND recipient = ?"
+        " AND status = 'sent'", [day, recipient]).fetchall()[0][0])
