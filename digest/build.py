@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from newswatch.extractors.summary import summarize
-from newswatch.warehouse.digest import DigestArticle
+from newswatch.warehouse.digest import Attention, DigestArticle
 
 from .model import Digest, DigestStory
 
 
 def build_digest(
-    articles: Sequence[DigestArticle], day: date, timezone: str, *, now: datetime | None = None
+    articles: Sequence[DigestArticle], day: date, timezone: str, *, now: datetime | None = None,
+    attention: Sequence[Attention] = (),
 ) -> Digest:
     """One DigestStory per group of copies, led by its most concerned article.
 
@@ -45,7 +46,7 @@ def build_digest(
             earlier=_earlier(group, day, zone),
         ))
     return Digest(day=day, timezone=timezone, stories=stories,
-                  generated_at=now or datetime.now(UTC))
+                  generated_at=now or datetime.now(UTC), attention=list(attention))
 
 
 def _earlier(group: Sequence[DigestArticle], day: date, zone: ZoneInfo) -> str | None:

@@ -41,6 +41,13 @@ class Digest:
     timezone: str
     stories: list[DigestStory]
     generated_at: datetime
+    # mentions per entity on the day against the 7 days before (warehouse.digest.Attention)
+    attention: list = field(default_factory=list)
+
+    @property
+    def attention_scale(self) -> float:
+        """The largest count in the attention table, for drawing its bars."""
+        return max([1.0] + [max(a.today, a.trailing_mean) for a in self.attention])
 
     @property
     def new_stories(self) -> list[DigestStory]:

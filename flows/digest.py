@@ -26,8 +26,10 @@ from newswatch.digest.send import SmtpSettings, send_message
 from newswatch.errors import DeliveryError
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.digest import (
+    Attention,
     DigestArticle,
     already_sent,
+    attention,
     new_articles,
     record_digest,
 )
@@ -72,17 +74,19 @@ def sent_before(db: Path, day: date, recipients: list[str], lock_timeout: float)
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
       retry_condition_fn=only_transient)
-def query_digest(db: Path, day: date, tz: str, lock_timeout: float) -> list[DigestArticle]:
+def query_digest(
+    db: Path, day: date, tz: str, lock_timeout: float
+) -> tuple[list[DigestArticle], list[Attention]]:
     with connect(db, lock_timeout=lock_timeout) as con:
-        return new_articles(con, day, tz)
+        return new_articles(con, day, tz), attention(con, day, tz)
 
 
 @task(cache_policy=NO_CACHE)
 def render_digest(
     articles: list[DigestArticle], day: date, tz: str, out_dir: Path, sender: str,
-    recipients: list[str],
+    recipients: list[str], attention_rows: list[Attention],
 ) -> tuple[Digest, DigestFiles]:
-    digest = build_digest(articles, day, tz)
+    digest = build_digest(articles, day, tz, attention=attention_rows)
     return digest, write_digest(digest, out_dir, sender=sender, recipients=recipients)
 
 
@@ -124,9 +128,10 @@ async def daily_digest(
     logger = get_run_logger()
     settings = load_settings(db=db, digests_dir=out_dir)
     day = day or datetime.now(settings.zone).date()
-    articles = query_digest(settings.db, day, settings.timezone, settings.lock_timeout)
+    articles, attention_rows = query_digest(settings.db, day, settings.timezone,
+                                            settings.lock_timeout)
     digest, files = render_digest(articles, day, settings.timezone, settings.digests_dir,
-                                  settings.mail_from, settings.mail_to)
+                                  settings.mail_from, settings.mail_to, attention_rows)
     status = "dry_run" if dry_run else "built"
     record_build(settings.db, day, status, len(digest.stories), files.eml, settings.lock_timeout)
     logger.info("digest for %s: %d stories, written to %s", day, len(digest.stories),

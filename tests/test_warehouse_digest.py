@@ -51,3 +51,30 @@ def test_analysts_can_run_the_digest_macros(db_path):
         assert rows == [("a.txt", 1)]
         record_digest(con, date(2022, 1, 13), status="dry_run", stories=1, path="d.eml")
         assert con.execute("SELECT status, stories FROM digests").fetchall() == [("dry_run", 1)]
+
+
+def test_attention_flags_spikes_and_new_entrants(db_path):
+    from newswatch.digest.build import build_digest
+    from newswatch.digest.render import render_html, render_text
+    from newswatch.warehouse.digest import attention
+
+    def mentions(entity, n):
+        return [Mention(entity, "X", i, i + 1, "s") for i in range(n)]
+
+    with connect(db_path) as con:
+        _entities(con)
+        # Tokayev: 2 a day for 7 days, then 9 on the day (a spike); the CSTO only on the day
+        for back in range(1, 8):
+            when = datetime(2022, 1, 13 - back, 6, tzinfo=UTC)
+            _load(con, f"t{back}.txt", f"Tokayev day {back}.", when, mentions("tokayev", 2))
+        _load(con, "d.txt", "The day itself.", datetime(2022, 1, 13, 6, tzinfo=UTC),
+              mentions("tokayev", 9) + mentions("csto", 1))
+        rows = {a.entity_id: a for a in attention(con, date(2022, 1, 13), "Asia/Almaty")}
+    assert (rows["tokayev"].today, rows["tokayev"].trailing_mean) == (9, 2.0)
+    assert rows["tokayev"].spike and not rows["tokayev"].new_entrant
+    assert rows["csto"].new_entrant and not rows["csto"].spike  # 1 mention: under 3
+    digest = build_digest([], date(2022, 1, 13), "Asia/Almaty", attention=list(rows.values()))
+    text = render_text(digest)
+    assert "Kassym-Jomart Tokayev" in text and "SPIKE" in text and "NEW" in text
+    html = render_html(digest)
+    assert "width:100.0%" in html and "spike</b>" in html

@@ -108,3 +108,22 @@ def already_sent(con: duckdb.DuckDBPyConnection, day: date, recipient: str) -> b
     return bool(con.execute(
         "SELECT count(*) FROM digests WHERE digest_date = ? AND recipient = ?"
         " AND status = 'sent'", [day, recipient]).fetchall()[0][0])
+
+
+@dataclass(frozen=True)
+class Attention:
+    """Mentions of one entity on the day against the mean of the 7 days before."""
+
+    entity_id: str
+    name: str
+    today: int
+    trailing_mean: float
+    spike: bool
+    new_entrant: bool
+
+
+def attention(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[Attention]:
+    """The digest_attention macro's rows (006_attention.sql)."""
+    return [Attention(*row) for row in con.execute(
+        "SELECT entity_id, name, today, trailing_mean, spike, new_entrant"
+        " FROM digest_attention(?, ?)", [day, tz]).fetchall()]
