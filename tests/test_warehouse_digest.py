@@ -78,3 +78,20 @@ def test_attention_flags_spikes_and_new_entrants(db_path):
     assert "Kassym-Jomart Tokayev" in text and "SPIKE" in text and "NEW" in text
     html = render_html(digest)
     assert "width:100.0%" in html and "spike</b>" in html
+
+
+def test_mentions_in_the_headline_and_lead_rank_first(db_path):
+    day = datetime(2022, 1, 13, 6, tzinfo=UTC)
+    filler = "Weather and markets. " * 60
+    headline = "Tokayev and the CSTO\n\n" + filler + "Nothing else."
+    buried = "Weather report\n\n" + filler + " Tokayev. Tokayev. Tokayev. CSTO."
+    with connect(db_path) as con:
+        _entities(con)
+        _load(con, "headline.txt", headline, day, [
+            Mention("tokayev", "Tokayev", 0, 7, "s"), Mention("csto", "CSTO", 16, 20, "s")])
+        start = buried.index("Tokayev")
+        _load(con, "buried.txt", buried, day, [
+            Mention("tokayev", "Tokayev", start + 9 * i, start + 9 * i + 7, "s")
+            for i in range(3)] + [Mention("csto", "CSTO", len(buried) - 5, len(buried) - 1, "s")])
+        ranked = [a.seed_file for a in new_articles(con, date(2022, 1, 13), "Asia/Almaty")]
+    assert ranked == ["headline.txt", "buried.txt"]  # 2 mentions up front outweigh 4 buried

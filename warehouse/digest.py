@@ -37,12 +37,13 @@ class DigestArticle:
 
 
 def new_articles(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[DigestArticle]:
-    """Articles first seen on `day` (in time zone `tz`) that mention watched entities."""
+    """Articles first seen on `day` (in time zone `tz`) that mention watched entities,
+    the most concerned first (mentions in the headline and lead weigh more)."""
     rows = con.execute(
         "SELECT d.article_id, d.story_id, d.title, d.outlet, d.url, d.seed_file,"
         " d.published_at, d.first_seen_at, d.mentions, a.text"
         " FROM digest_new_articles(?, ?) d JOIN articles a USING (article_id)"
-        " ORDER BY d.mentions DESC, d.first_seen_at, d.article_id",
+        " ORDER BY d.weight DESC, d.first_seen_at, d.article_id",
         [day, tz],
     ).fetchall()
     articles = {r[0]: DigestArticle(*r[:9], text=r[9]) for r in rows}
