@@ -8,10 +8,9 @@ the files are written and the other recipients served.
 
 from __future__ import annotations
 
-import email
-import email.policy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -49,10 +48,9 @@ class DigestResult:
 
 @task(cache_policy=NO_CACHE, retry_delay_seconds=[1, 4, 10], retry_jitter_factor=0.5,
       retry_condition_fn=only_transient)
-def deliver(message: bytes, recipient: str, smtp: SmtpSettings) -> None:
+def deliver(message: EmailMessage, recipient: str, smtp: SmtpSettings) -> None:
     """Send the digest to one recipient; transient SMTP failures are retried."""
-    parsed = email.message_from_bytes(message, policy=email.policy.SMTP)
-    send_message(parsed, [recipient], smtp)
+    send_message(message, [recipient], smtp)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
@@ -171,7 +169,7 @@ async def _send(result: DigestResult, digest: Digest, settings: Settings,
                                 recipients=[recipient])
         error = None
         try:
-            attempt(bytes(message), recipient, smtp)
+            attempt(message, recipient, smtp)
             result.sent.append(recipient)
         except DeliveryError as exc:
             error = str(exc)

@@ -23,6 +23,7 @@ from newswatch.extractors.feeds import Link, parse_source
 from newswatch.extractors.fetch import Fetcher, FetchResult
 from newswatch.extractors.sources import Source, load_sources
 from newswatch.extractors.urls import canonical_url
+from newswatch.warehouse.bulk import transaction
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.sources import (
     SourceState,
@@ -161,21 +162,15 @@ def record_polls(db: str, polls: list[SourcePoll], selections: list[list[bool]],
     """Record every source's links and state in one transaction; the new links to ingest."""
     new_urls: list[str] = []
     states = []
-    with connect(db, lock_timeout=lock_timeout) as con:
-        con.begin()
-        try:
-            for poll, accepted in zip(polls, selections, strict=True):
-                new = record_links(con, poll.source.source_id, poll.links, accepted)
-                new = [u for u in new if u not in new_urls]
-                new_urls += new
-                states.append(record_poll(
-                    con, poll.source.source_id, outcome=poll.outcome, error=poll.error,
-                    etag=poll.etag, last_modified=poll.last_modified, feed_url=poll.feed_url,
-                    items=len(poll.links), new_links=len(new), interval=interval))
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
+    with connect(db, lock_timeout=lock_timeout) as con, transaction(con):
+        for poll, accepted in zip(polls, selections, strict=True):
+            new = record_links(con, poll.source.source_id, poll.links, accepted)
+            new = [u for u in new if u not in new_urls]
+            new_urls += new
+            states.append(record_poll(
+                con, poll.source.source_id, outcome=poll.outcome, error=poll.error,
+                etag=poll.etag, last_modified=poll.last_modified, feed_url=poll.feed_url,
+                items=len(poll.links), new_links=len(new), interval=interval))
     return new_urls, states
 
 

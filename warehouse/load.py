@@ -20,6 +20,7 @@ import duckdb
 from newswatch.extractors.identity import article_id, content_hash
 from newswatch.extractors.records import Article, Reject
 
+from .bulk import append, stage, transaction
 from .stories import assign_stories
 
 if TYPE_CHECKING:
@@ -45,14 +46,6 @@ class LoadResult:
     inserted_ids: list[str] = field(default_factory=list)
 
 
-def _stage(con: duckdb.DuckDBPyConnection, name: str, like: str, rows: list[tuple]) -> None:
-    con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {like} LIMIT 0")
-    if rows:
-        appender = con.appender(name)
-        appender.append_rows(rows)
-        appender.flush()
-
-
 def load_batch(
     con: duckdb.DuckDBPyConnection,
     articles: Sequence[Article],
@@ -62,14 +55,9 @@ def load_batch(
     now: datetime | None = None,
 ) -> LoadResult:
     """Load tagged articles, their raw text and their mentions in one transaction."""
-    con.begin()
-    try:
+    with transaction(con):
         result = stage_articles(con, articles, raw_kind=raw_kind, encoding=encoding,
                                 now=now or datetime.now(UTC))
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     log.info("loaded %d new articles (%d already held), %d mentions",
              result.inserted, result.duplicates, result.mentions)
     return result
@@ -114,10 +102,10 @@ def stage_articles(
             (mention_rows if m.form == "name" else demonym_rows).append(row)
 
     result = LoadResult()
-    _stage(con, "stage_articles", "articles", article_rows)
-    _stage(con, "stage_raw", "raw_documents", raw_rows)
-    _stage(con, "stage_mentions", "mentions", mention_rows)
-    _stage(con, "stage_demonyms", "demonym_mentions", demonym_rows)
+    stage(con, "stage_articles", "articles", article_rows)
+    stage(con, "stage_raw", "raw_documents", raw_rows)
+    stage(con, "stage_mentions", "mentions", mention_rows)
+    stage(con, "stage_demonyms", "demonym_mentions", demonym_rows)
     # New = neither its id nor its content is in the warehouse yet.
     con.execute(
         """
@@ -133,10 +121,7 @@ def stage_articles(
     by_id = {row[0]: article for row, article in zip(article_rows, kept, strict=True)}
     stories = assign_stories(con, [(aid, by_id[aid]) for aid in ids], now)
     con.execute("CREATE TEMP TABLE story_map (article_id VARCHAR, story_id VARCHAR)")
-    if stories:
-        appender = con.appender("story_map")
-        appender.append_rows(list(stories.items()))
-        appender.flush()
+    append(con, "story_map", list(stories.items()))
     columns = _ARTICLE_COLUMNS.replace("story_id", "coalesce(m.story_id, s.story_id)")
     con.execute(
         f"INSERT INTO articles ({_ARTICLE_COLUMNS}) SELECT {columns}"
@@ -167,31 +152,17 @@ def stage_articles(
 def sync_entities(con: duckdb.DuckDBPyConnection, watchlist: Watchlist) -> int:
     """Make the `entities` table match the watchlist; return the entity count."""
     rows = [(e.entity_id, e.name, e.kind, list(e.aliases), list(e.demonyms)) for e in watchlist]
-    con.begin()
-    try:
+    with transaction(con):
         con.execute("DELETE FROM entities")
-        if rows:
-            appender = con.appender("entities")
-            appender.append_rows(rows)
-            appender.flush()
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
-    return len(rows)
+        return append(con, "entities", rows)
 
 
 def record_rejects(
     con: duckdb.DuckDBPyConnection, rejects: Sequence[Reject], *, now: datetime | None = None
 ) -> int:
     """Record inputs that could not be ingested."""
-    if not rejects:
-        return 0
     now = now or datetime.now(UTC)
-    appender = con.appender("rejects")
-    appender.append_rows([(r.item, r.stage, r.reason, r.detail, now) for r in rejects])
-    appender.flush()
-    return len(rejects)
+    return append(con, "rejects", [(r.item, r.stage, r.reason, r.detail, now) for r in rejects])
 
 
 def read_raw(con: duckdb.DuckDBPyConnection, article_id_: str) -> str | None:

@@ -13,6 +13,8 @@ from importlib import resources
 
 import duckdb
 
+from .bulk import transaction
+
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
@@ -44,16 +46,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     for version, name, sql in available_migrations():
         if version in done:
             continue
-        con.begin()
-        try:
+        with transaction(con):
             con.execute(sql)
             con.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]
             )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
         log.info("applied migration %03d_%s", version, name)
         applied.append(version)
     return applied

@@ -18,6 +18,7 @@ import duckdb
 from newswatch.extractors.identity import article_id
 from newswatch.extractors.records import Article, Reject
 
+from .bulk import append, stage, transaction
 from .load import LoadResult, record_rejects, stage_articles
 
 if TYPE_CHECKING:
@@ -60,8 +61,7 @@ def load_pages(
     now = now or datetime.now(UTC)
     articles = [p.article for p in pages if p.article is not None]
     result = PageLoadResult()
-    con.begin()
-    try:
+    with transaction(con):
         result.articles = stage_articles(con, articles, raw_kind=None, encoding=None, now=now)
         ids = [article_id(a) for a in articles]
         held = {r[0] for r in con.execute(
@@ -78,15 +78,9 @@ def load_pages(
                     f.url, f.final_url, hashlib.sha256(f.raw).hexdigest(), f.encoding,
                     f.content_type, len(f.raw), zlib.compress(f.raw, 6), f.fetched_at,
                 ))
-        if fetch_rows:
-            appender = con.appender("fetches")
-            appender.append_rows(fetch_rows)
-            appender.flush()
+        result.fetches = append(con, "fetches", fetch_rows)
         if raw_rows:
-            con.execute("CREATE TEMP TABLE stage_pages AS SELECT * FROM raw_pages LIMIT 0")
-            appender = con.appender("stage_pages")
-            appender.append_rows(raw_rows)
-            appender.flush()
+            stage(con, "stage_pages", "raw_pages", raw_rows)
             # a page's unchanged version is kept once
             result.raw_pages = con.execute(
                 "INSERT INTO raw_pages SELECT s.* FROM stage_pages s WHERE NOT EXISTS"
@@ -95,11 +89,6 @@ def load_pages(
             ).fetchall()[0][0]
             con.execute("DROP TABLE stage_pages")
         result.rejects = record_rejects(con, [p.reject for p in pages if p.reject], now=now)
-        result.fetches = len(fetch_rows)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     return result
 
 

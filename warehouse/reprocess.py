@@ -15,11 +15,13 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
-from newswatch.extractors.dedup import Fingerprint, fingerprint, fingerprint_to_row
+from newswatch.extractors.dedup import fingerprint_to_row
 from newswatch.extractors.identity import article_id, content_hash
 from newswatch.extractors.records import Article
 
+from .bulk import append, transaction
 from .load import LoadResult, stage_articles
+from .stories import article_fingerprint
 
 _MENTION_COLUMNS = "article_id, entity_id, surface, start_char, end_char, sentence"
 
@@ -81,8 +83,7 @@ def replace_articles(
     now = now or datetime.now(UTC)
     result = ReplaceResult()
     by_id = {article_id(a): a for a in articles}
-    con.begin()
-    try:
+    with transaction(con):
         held = {r[0]: r[1] for r in con.execute(
             "SELECT article_id, content_hash FROM articles WHERE article_id IN"
             " (SELECT unnest(?::VARCHAR[]))", [list(by_id)]).fetchall()} if by_id else {}
@@ -99,9 +100,7 @@ def replace_articles(
             con.execute("CREATE TEMP TABLE stage_replace (article_id VARCHAR, canonical_url"
                         " VARCHAR, title VARCHAR, outlet VARCHAR, author VARCHAR, published_at"
                         " TIMESTAMPTZ, language VARCHAR, text VARCHAR, content_hash VARCHAR)")
-            appender = con.appender("stage_replace")
-            appender.append_rows(rows)
-            appender.flush()
+            append(con, "stage_replace", rows)
             result.updated = con.execute(
                 "SELECT count(*) FROM stage_replace s JOIN articles a USING (article_id)"
                 " WHERE a.content_hash IS DISTINCT FROM s.content_hash"
@@ -116,29 +115,15 @@ def replace_articles(
             for table, new_rows in (("mentions", mentions), ("demonym_mentions", demonyms)):
                 con.execute(f"DELETE FROM {table} WHERE article_id IN"
                             " (SELECT article_id FROM stage_replace)")
-                if new_rows:
-                    appender = con.appender(table)
-                    appender.append_rows(new_rows)
-                    appender.flush()
+                append(con, table, new_rows)
             result.mentions = len(mentions)
             # the text may have changed: so has what story matching compares
-            fingerprints = []
-            for aid, *_ in rows:
-                fp = by_id[aid].fingerprint
-                if not isinstance(fp, Fingerprint):
-                    fp = fingerprint(by_id[aid].text, by_id[aid].mentions)
-                fingerprints.append((aid, *fingerprint_to_row(fp)))
             con.execute("DELETE FROM article_fingerprints WHERE article_id IN"
                         " (SELECT article_id FROM stage_replace)")
-            appender = con.appender("article_fingerprints")
-            appender.append_rows(fingerprints)
-            appender.flush()
+            append(con, "article_fingerprints", [
+                (aid, *fingerprint_to_row(article_fingerprint(by_id[aid]))) for aid, *_ in rows])
             con.execute("DROP TABLE stage_replace")
         fresh = [a for aid, a in by_id.items() if aid not in held]
         if fresh:  # pages that a better extractor now recognises as articles
             result.added = stage_articles(con, fresh, raw_kind=None, encoding=None, now=now)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     return result

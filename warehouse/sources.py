@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from .bulk import stage
+
 if TYPE_CHECKING:
     from newswatch.extractors.feeds import Link
     from newswatch.extractors.sources import Source
@@ -81,11 +83,9 @@ def record_links(
     now = now or datetime.now(UTC)
     if not links:
         return []
-    con.execute("CREATE TEMP TABLE stage_links AS SELECT * FROM source_links LIMIT 0")
-    appender = con.appender("stage_links")
-    appender.append_rows([(source_id, link.url, link.title, link.published_at, now, ok)
-                          for link, ok in zip(links, accepted, strict=True)])
-    appender.flush()
+    stage(con, "stage_links", "source_links",
+          [(source_id, link.url, link.title, link.published_at, now, ok)
+           for link, ok in zip(links, accepted, strict=True)])
     new = [r[0] for r in con.execute(
         "SELECT s.url FROM stage_links s WHERE s.accepted"
         " AND NOT EXISTS (SELECT 1 FROM source_links l WHERE l.url = s.url AND l.accepted)"

@@ -22,6 +22,8 @@ from newswatch.extractors.dedup import (
 )
 from newswatch.extractors.records import Article
 
+from .bulk import append
+
 STORY_WINDOW = timedelta(days=14)   # a story quiet for longer starts anew
 MAX_CANDIDATES = 5000               # bounds the cost of matching one article
 
@@ -50,9 +52,7 @@ def assign_stories(
     stories: dict[str, str] = {}
     fingerprint_rows, link_rows = [], []
     for aid, article in sorted(new, key=lambda pair: pair[1].published_at or now):
-        fp = article.fingerprint
-        if not isinstance(fp, Fingerprint):
-            fp = fingerprint(article.text, article.mentions)
+        fp = article_fingerprint(article)
         when = article.published_at or now
         match = match_story(fp, when, pool)
         story = match.story_id or aid
@@ -61,9 +61,13 @@ def assign_stories(
             link_rows.append((aid, match.relation, match.matched_article_id, match.score, now))
         fingerprint_rows.append((aid, *fingerprint_to_row(fp)))
         pool.append(Candidate(aid, story, when, fp))
-    for table, rows in (("article_fingerprints", fingerprint_rows), ("story_links", link_rows)):
-        if rows:
-            appender = con.appender(table)
-            appender.append_rows(rows)
-            appender.flush()
+    append(con, "article_fingerprints", fingerprint_rows)
+    append(con, "story_links", link_rows)
     return stories
+
+
+def article_fingerprint(article: Article) -> Fingerprint:
+    """The fingerprint an extraction worker computed ahead, or computed now."""
+    if isinstance(article.fingerprint, Fingerprint):
+        return article.fingerprint
+    return fingerprint(article.text, article.mentions)
