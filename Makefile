@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench pins clean
+.PHONY: demo test lint bench screenshots pins clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 ## bench: throughput of ingest urls against a bare loop (not part of make test)
 bench: $(STAMP)
 	$(PY) -m benchmarks.ingest_urls --n $(or $(N),500) --runs $(or $(RUNS),3)
+
+## screenshots: render the digest in headless Chromium and refresh docs/digest-*.png
+screenshots: $(STAMP)
+	NEWSWATCH_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/test_digest_screenshots.py
 
 ## pins: refresh requirements.txt from the current environment (no URLs, no hashes)
 pins: $(STAMP)

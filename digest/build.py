@@ -8,14 +8,14 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from newswatch.extractors.summary import summarize
-from newswatch.warehouse.digest import Attention, DigestArticle
+from newswatch.warehouse.digest import Attention, DigestArticle, NewName
 
 from .model import Digest, DigestStory
 
 
 def build_digest(
     articles: Sequence[DigestArticle], day: date, timezone: str, *, now: datetime | None = None,
-    attention: Sequence[Attention] = (),
+    attention: Sequence[Attention] = (), names: Sequence[NewName] = (),
 ) -> Digest:
     """One DigestStory per group of copies, led by its most concerned article.
 
@@ -32,6 +32,8 @@ def build_digest(
         entities: Counter[str] = Counter()
         for article in group:
             entities.update(dict(article.entities))
+        earlier, earlier_link = _earlier(group, day, zone)
+        summary = summarize(lead.text, lead.spans, n=2, title=lead.title)
         stories.append(DigestStory(
             title=lead.title or _first_words(lead.text),
             outlet=lead.outlet,
@@ -39,28 +41,43 @@ def build_digest(
             source_label=lead.url or f"seed file {lead.seed_file}",
             published_at=lead.published_at,
             first_seen_at=lead.first_seen_at,
-            summary=summarize(lead.text, lead.spans, n=2, title=lead.title),
+            summary=summary,
             mentions=sum(a.mentions for a in group),
             entities=sorted(entities.items(), key=lambda kv: (-kv[1], kv[0])),
             also=[(a.outlet or "unknown outlet", _safe_link(a.url)) for a in group[1:]],
-            earlier=_earlier(group, day, zone),
+            earlier=earlier,
+            earlier_link=earlier_link,
+            quote=_quote(group, summary),
         ))
     return Digest(day=day, timezone=timezone, stories=stories,
-                  generated_at=now or datetime.now(UTC), attention=list(attention))
+                  generated_at=now or datetime.now(UTC), attention=list(attention),
+                  names=list(names))
 
 
-def _earlier(group: Sequence[DigestArticle], day: date, zone: ZoneInfo) -> str | None:
-    """What a group continues, when that was first seen before the digest's day."""
+def _earlier(
+    group: Sequence[DigestArticle], day: date, zone: ZoneInfo
+) -> tuple[str | None, str | None]:
+    """What a group continues, when that was first seen before the digest's day,
+    and the link to that earlier coverage."""
     for article in group:
-        if article.earlier is None:
+        earlier = article.earlier
+        if earlier is None or earlier.first_seen_at.astimezone(zone).date() >= day:
             continue
-        relation, title, outlet, seen = article.earlier
-        if seen.astimezone(zone).date() >= day:
-            continue
-        kind = "Follow-up to" if relation == "follow_up" else "Also ran as"
-        source = f" ({outlet})" if outlet else ""
-        first = seen.astimezone(zone).date().isoformat()
-        return f"{kind} “{title or 'an earlier article'}”{source}, first seen on {first}"
+        kind = "Follow-up to" if earlier.relation == "follow_up" else "Also ran as"
+        source = f" ({earlier.outlet})" if earlier.outlet else ""
+        first = earlier.first_seen_at.astimezone(zone).date().isoformat()
+        return (f"{kind} “{earlier.title or 'an earlier article'}”{source},"
+                f" first seen on {first}", _safe_link(earlier.url))
+    return None, None
+
+
+def _quote(group: Sequence[DigestArticle], summary: str) -> tuple[str, str] | None:
+    """The most telling quote of the group that its summary does not already say."""
+    flat = " ".join(summary.split())
+    for article in group:
+        for speaker, words in article.quotes:
+            if " ".join(words.split()) not in flat:
+                return speaker, words
     return None
 
 

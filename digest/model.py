@@ -23,6 +23,9 @@ class DigestStory:
     also: list[tuple[str, str | None]] = field(default_factory=list)
     # 'Follow-up to "Title" (Outlet), first seen on 2022-01-13', for a story seen before
     earlier: str | None = None
+    earlier_link: str | None = None
+    # its most telling quote: (speaker, words), when the text attributes one
+    quote: tuple[str, str] | None = None
 
     @property
     def outlets(self) -> list[str]:
@@ -43,6 +46,8 @@ class Digest:
     generated_at: datetime
     # mentions per entity on the day against the 7 days before (warehouse.digest.Attention)
     attention: list = field(default_factory=list)
+    # people first named next to watched entities that day (warehouse.digest.NewName)
+    names: list = field(default_factory=list)
 
     @property
     def attention_scale(self) -> float:

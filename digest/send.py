@@ -51,6 +51,34 @@ class SmtpSettings:
         return f"{self.host}:{self.port}"
 
 
+# prefect-email's SMTPType names -> our security modes
+_BLOCK_SECURITY = {"SSL": "ssl", "STARTTLS": "starttls", "INSECURE": "none"}
+
+
+def settings_from_block(block, *, timeout: float = 30.0, ca_file: str | None = None
+                        ) -> SmtpSettings:
+    """SmtpSettings from a prefect-email `EmailServerCredentials` block (duck-typed:
+    smtp_server, smtp_type, smtp_port, username, password, verify).
+
+    A block with `verify=False` is refused: a digest is not worth an unchecked server.
+    """
+    kind = getattr(block.smtp_type, "name", str(block.smtp_type)).upper()
+    if kind not in _BLOCK_SECURITY:
+        raise PermanentDeliveryError(f"unknown smtp_type {kind!r} in the e-mail block")
+    if block.verify is False:
+        raise PermanentDeliveryError(
+            "the e-mail block has verify=False; newswatch checks the server's certificate"
+            " (trust a private CA with NEWSWATCH_SMTP_CA_FILE instead)")
+    server = getattr(block.smtp_server, "value", block.smtp_server)
+    default_port = getattr(block.smtp_type, "value", None)
+    password = block.password.get_secret_value() if block.password else None
+    return SmtpSettings(
+        host=str(server), port=int(block.smtp_port or default_port or 587),
+        security=_BLOCK_SECURITY[kind], username=block.username or None,
+        password=password or None, timeout=timeout, ca_file=ca_file,
+    )
+
+
 def send_message(message: EmailMessage, recipients: Sequence[str], settings: SmtpSettings) -> None:
     """Send one copy of `message` to `recipients` (the envelope; no Bcc header is added)."""
     if isinstance(recipients, str):

@@ -23,6 +23,35 @@ class Mention:
     form: str = "name"
 
 
+@dataclass(frozen=True, slots=True)
+class PersonMention:
+    """A person the text names who is not a watched entity (extractors.people).
+
+    `name` is the fullest form the text gives ("Jennifer Brick Murtazashvili"
+    for "Murtazashvili"); `cue` is what marks it as a person: "speech",
+    "title", "role", or "same_text" for a surname whose full name came before.
+    """
+
+    name: str
+    surface: str
+    start_char: int
+    end_char: int
+    sentence: str
+    cue: str
+    near_watched: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A quotation and the speaker the text gives for it."""
+
+    speaker: str
+    text: str
+    start_char: int
+    end_char: int
+    score: float
+
+
 @dataclass(slots=True)
 class Article:
     """An article as extraction leaves it, before it has an id in the warehouse.
@@ -43,6 +72,8 @@ class Article:
     published_at: datetime | None = None
     language: str | None = None
     mentions: list[Mention] = field(default_factory=list)
+    people: list[PersonMention] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
     # dedup's Fingerprint of text and mentions, when computed ahead (in a worker process)
     fingerprint: object | None = None
 

@@ -64,6 +64,8 @@ class Tagger:
 
     def __init__(self, watchlist: Watchlist):
         self.watchlist = watchlist
+        # who may be quoted as a speaker: people and organisations, not places
+        self.speakers = {e.entity_id: e.name for e in watchlist if e.kind in ("PERSON", "ORG")}
         seen: set[str] = set()
         grouped: dict[str, list[tuple[str, str, _Form]]] = {}
         for entity in watchlist:

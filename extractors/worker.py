@@ -7,6 +7,7 @@ watchlist file, in `init_worker`; pages then arrive as (html, url) pairs.
 
 from __future__ import annotations
 
+from .annotate import annotate
 from .article import Extraction, extract_article
 from .dedup import fingerprint
 from .tagging import Tagger
@@ -31,7 +32,7 @@ def extract_and_tag(html: str, url: str | None) -> Extraction:
     extraction = extract_article(html, url, **kwargs)
     if extraction.article is not None:
         article = extraction.article
-        article.mentions = _tagger.tag(article.text)
+        annotate(article, _tagger)
         # story matching needs it later: compute it here, on every core
         article.fingerprint = fingerprint(article.text, article.mentions)
         extraction.article.raw = ""  # the caller holds the page already

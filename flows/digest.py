@@ -21,17 +21,10 @@ from newswatch.config import Settings, load_settings
 from newswatch.digest.build import build_digest
 from newswatch.digest.model import Digest
 from newswatch.digest.render import DigestFiles, build_message, write_digest
-from newswatch.digest.send import SmtpSettings, send_message
+from newswatch.digest.send import SmtpSettings, send_message, settings_from_block
 from newswatch.errors import DeliveryError
 from newswatch.warehouse.connection import connect
-from newswatch.warehouse.digest import (
-    Attention,
-    DigestArticle,
-    already_sent,
-    attention,
-    new_articles,
-    record_digest,
-)
+from newswatch.warehouse.digest import DigestData, already_sent, digest_data, record_digest
 
 from .retry import only_transient
 
@@ -72,19 +65,16 @@ def sent_before(db: Path, day: date, recipients: list[str], lock_timeout: float)
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
       retry_condition_fn=only_transient)
-def query_digest(
-    db: Path, day: date, tz: str, lock_timeout: float
-) -> tuple[list[DigestArticle], list[Attention]]:
+def query_digest(db: Path, day: date, tz: str, lock_timeout: float) -> DigestData:
     with connect(db, lock_timeout=lock_timeout) as con:
-        return new_articles(con, day, tz), attention(con, day, tz)
+        return digest_data(con, day, tz)
 
 
 @task(cache_policy=NO_CACHE)
 def render_digest(
-    articles: list[DigestArticle], day: date, tz: str, out_dir: Path, sender: str,
-    recipients: list[str], attention_rows: list[Attention],
+    data: DigestData, day: date, tz: str, out_dir: Path, sender: str, recipients: list[str],
 ) -> tuple[Digest, DigestFiles]:
-    digest = build_digest(articles, day, tz, attention=attention_rows)
+    digest = build_digest(data.articles, day, tz, attention=data.attention, names=data.names)
     return digest, write_digest(digest, out_dir, sender=sender, recipients=recipients)
 
 
@@ -106,6 +96,10 @@ def _markdown(digest: Digest, files: DigestFiles) -> str:
                      + ", ".join(f"{name} {n}" for name, n in story.entities))
     if not digest.stories:
         lines.append("A quiet day: no new coverage.")
+    if digest.names:
+        lines += ["", "New names: " + ", ".join(
+            f"{n.name.replace('[', '(').replace('<', '&lt;')} ({n.mentions})"
+            for n in digest.names)]
     lines += ["", f"Saved as `{files.html}`, `{files.text}` and `{files.eml}`."]
     return "\n".join(lines)
 
@@ -126,10 +120,9 @@ async def daily_digest(
     logger = get_run_logger()
     settings = load_settings(db=db, digests_dir=out_dir)
     day = day or datetime.now(settings.zone).date()
-    articles, attention_rows = query_digest(settings.db, day, settings.timezone,
-                                            settings.lock_timeout)
-    digest, files = render_digest(articles, day, settings.timezone, settings.digests_dir,
-                                  settings.mail_from, settings.mail_to, attention_rows)
+    data = query_digest(settings.db, day, settings.timezone, settings.lock_timeout)
+    digest, files = render_digest(data, day, settings.timezone, settings.digests_dir,
+                                  settings.mail_from, settings.mail_to)
     status = "dry_run" if dry_run else "built"
     record_build(settings.db, day, status, len(digest.stories), files.eml, settings.lock_timeout)
     logger.info("digest for %s: %d stories, written to %s", day, len(digest.stories),
@@ -144,6 +137,27 @@ async def daily_digest(
     return result
 
 
+async def _smtp_settings(settings: Settings) -> SmtpSettings:
+    """From prefect-email's EmailServerCredentials block when one is named, else the
+    smtp_* settings (the password from NEWSWATCH_SMTP_PASSWORD)."""
+    if settings.smtp_block:
+        from prefect_email import EmailServerCredentials
+
+        try:
+            block = await EmailServerCredentials.aload(settings.smtp_block)
+        except ValueError as exc:  # Prefect's "Unable to find block document named ..."
+            raise DeliveryError(
+                f"no EmailServerCredentials block named {settings.smtp_block!r}") from exc
+        return settings_from_block(block, timeout=settings.smtp_timeout,
+                                   ca_file=settings.smtp_ca_file)
+    return SmtpSettings(
+        host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
+        username=settings.smtp_user, timeout=settings.smtp_timeout,
+        ca_file=settings.smtp_ca_file,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+    )
+
+
 async def _send(result: DigestResult, digest: Digest, settings: Settings,
                 recipients: list[str], force: bool) -> None:
     logger = get_run_logger()
@@ -152,12 +166,7 @@ async def _send(result: DigestResult, digest: Digest, settings: Settings,
     text, html = result.files.text.read_text(), result.files.html.read_text()
     done = set() if force else set(sent_before(settings.db, result.day, recipients,
                                                settings.lock_timeout))
-    smtp = SmtpSettings(
-        host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
-        username=settings.smtp_user, timeout=settings.smtp_timeout,
-        ca_file=settings.smtp_ca_file,
-        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-    )
+    smtp = await _smtp_settings(settings)
     attempt = deliver.with_options(retries=settings.smtp_retries)
     for recipient in dict.fromkeys(recipients):
         if recipient in done:

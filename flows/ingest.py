@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from newswatch.config import load_settings
 from newswatch.errors import SeedFileError
+from newswatch.extractors.annotate import annotate
 from newswatch.extractors.records import Article, Reject
 from newswatch.extractors.seeds import iter_seed_files, load_manifest, read_seed
 from newswatch.extractors.tagging import Tagger
@@ -58,7 +59,7 @@ def read_seed_batch(
 @task(cache_policy=NO_CACHE)
 def tag_batch(articles: list[Article], tagger: Tagger) -> list[Article]:
     for article in articles:
-        article.mentions = tagger.tag(article.text)
+        annotate(article, tagger)
     return articles
 
 

@@ -15,6 +15,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from newswatch.config import load_settings
+from newswatch.extractors.annotate import annotate
 from newswatch.extractors.records import Article
 from newswatch.extractors.seeds import load_manifest, parse_seed_text
 from newswatch.extractors.tagging import Tagger
@@ -64,7 +65,7 @@ async def process_batch(
     for ref in refs:
         if ref.kind == "seed_file" and ref.key in seeds:
             article = parse_seed_text(ref.name, seeds[ref.key], manifest.get(ref.name))
-            article.mentions = tagger.tag(article.text)
+            annotate(article, tagger)
             articles.append(article)
         elif ref.kind == "html" and ref.key in pages:
             final_url, encoding, raw = pages[ref.key]

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     smtp_timeout: float = 30.0
     smtp_ca_file: str | None = None       # an extra CA to trust (a private relay)
     smtp_retries: int = 3
+    # the name of a prefect-email EmailServerCredentials block: when set, its server,
+    # port, security, user and password replace the smtp_* settings above
+    smtp_block: str | None = None
     # secret: from the environment (NEWSWATCH_SMTP_PASSWORD) only, never a file
     smtp_password: SecretStr | None = None
 

@@ -9,6 +9,7 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from smtp_server import PASSWORD, USER
 
 from newswatch.errors import DeliveryError
 from newswatch.warehouse.connection import connect
@@ -117,3 +118,43 @@ def test_a_server_that_is_down_fails_the_run_after_retries_and_keeps_the_files(
     assert "hunter2" not in str(failure.value)
     assert sorted(p.suffix for p in (tmp_path / "d").iterdir()) == [".eml", ".html", ".txt"]
     assert _deliveries(seeded) == [("a@example.org", "failed", False)]
+
+
+def test_smtp_settings_can_come_from_a_prefect_email_block(
+    seeded, tmp_path, monkeypatch, start_server, server_tls, certificate, caplog
+):
+    """prefect-email's EmailServerCredentials, saved on the Prefect API, with STARTTLS
+    and login; the password is the block's and shows up nowhere."""
+    from prefect_email import EmailServerCredentials
+
+    controller, handler = start_server(
+        tls_context=server_tls, require_starttls=True, auth_require_tls=True, with_auth=True)
+    EmailServerCredentials(
+        username=USER, password=PASSWORD, smtp_server="127.0.0.1", smtp_type="STARTTLS",
+        smtp_port=controller.port,
+    ).save("newswatch-smtp-test", overwrite=True)
+    monkeypatch.setenv("NEWSWATCH_SMTP_BLOCK", "newswatch-smtp-test")
+    monkeypatch.setenv("NEWSWATCH_SMTP_HOST", "192.0.2.1")  # the block wins over these
+    monkeypatch.setenv("NEWSWATCH_SMTP_CA_FILE", certificate[0])
+    monkeypatch.setenv("NEWSWATCH_SMTP_TIMEOUT", "5")
+    monkeypatch.setenv("NEWSWATCH_MAIL_FROM", "newswatch@example.org")
+    caplog.set_level("DEBUG")
+
+    result = _digest(seeded, tmp_path / "d", to=["desk@example.org"])
+    assert result.sent == ["desk@example.org"]
+    [got] = handler.received
+    assert got.tls and got.authenticated and got.login == USER.encode()
+    assert got.rcpt_tos == ["desk@example.org"]
+    parsed = email.message_from_bytes(got.content, policy=policy.default)
+    assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
+    assert PASSWORD not in caplog.text
+    assert not [p for p in (tmp_path / "d").iterdir() if PASSWORD in p.read_text()]
+
+
+def test_a_missing_block_is_a_clear_failure_after_the_files_are_written(
+    seeded, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("NEWSWATCH_SMTP_BLOCK", "no-such-block")
+    with pytest.raises(DeliveryError, match="no EmailServerCredentials block named"):
+        _digest(seeded, tmp_path / "d", to=["a@example.org"])
+    assert sorted(p.suffix for p in (tmp_path / "d").iterdir()) == [".eml", ".html", ".txt"]

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import ipaddress
 import logging
 import socket
-import ssl
 import time
-from dataclasses import dataclass
 from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from smtp_server import PASSWORD, USER, Recorder, free_port
 
 from newswatch.digest.model import Digest, DigestStory
 from newswatch.digest.render import build_message, render_html, render_text
@@ -26,112 +19,7 @@ from newswatch.digest.send import SmtpSettings, send_message
 from newswatch.errors import PermanentDeliveryError, TransientDeliveryError
 
 EVIL = 'CSTO <script>alert("x")</script> troops\r\nBcc: victim@example.com'
-USER, PASSWORD = "newswatch", "s3cret-Pa55word"
 RECIPIENTS = ["desk@example.org", "editor@example.org"]
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    content: bytes
-    tls: bool
-    authenticated: bool
-    login: bytes | None
-
-
-class Recorder:
-    """An aiosmtpd handler that keeps every message and refuses the addresses in `refuse`."""
-
-    def __init__(self, refuse: tuple[str, ...] = ()):
-        self.refuse = set(refuse)
-        self.received: list[Received] = []
-        self.mechanisms: list[str] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return "550 5.1.1 no such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        auth = session.auth_data
-        self.received.append(Received(
-            envelope.mail_from, list(envelope.rcpt_tos), envelope.content,
-            tls=server.transport.get_extra_info("ssl_object") is not None,
-            authenticated=bool(session.authenticated), login=getattr(auth, "login", None),
-        ))
-        return "250 OK"
-
-    def authenticator(self, server, session, envelope, mechanism, auth_data):
-        self.mechanisms.append(mechanism)
-        ok = auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
-        # handled=False on failure: aiosmtpd then answers "535 ... credentials invalid" itself
-        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory) -> tuple[str, str]:
-    """A self-signed certificate for 127.0.0.1 and localhost: (cert file, key file)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "newswatch test SMTP")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
-            critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                       critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()),
-                       critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    return str(cert_file), str(key_file)
-
-
-@pytest.fixture
-def server_tls(certificate) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*certificate)
-    return context
-
-
-@pytest.fixture
-def start_server():
-    """Start aiosmtpd controllers on 127.0.0.1; every one is stopped after the test."""
-    controllers: list[Controller] = []
-
-    def start(handler: Recorder | None = None, **kwargs) -> tuple[Controller, Recorder]:
-        handler = handler or Recorder()
-        if kwargs.pop("with_auth", False):
-            kwargs["authenticator"] = handler.authenticator
-        controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), **kwargs)
-        controller.start()
-        controllers.append(controller)
-        return controller, handler
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 def _message(recipients=RECIPIENTS):
@@ -228,7 +116,7 @@ def test_a_refused_recipient_is_named_and_nobody_gets_a_copy(start_server):
 
 
 def test_a_server_that_is_down_is_transient_and_quick():
-    settings = SmtpSettings(host="127.0.0.1", port=_free_port(), security="none", timeout=1.0)
+    settings = SmtpSettings(host="127.0.0.1", port=free_port(), security="none", timeout=1.0)
     started = time.monotonic()
     with pytest.raises(TransientDeliveryError, match="127.0.0.1"):
         send_message(_message(), RECIPIENTS, settings)

@@ -1,4 +1,4 @@
-"""The digest's data, read from the warehouse with the macros of 002_digest_macros.sql.
+"""The digest's data, read from the warehouse with the digest_* macros of schema/.
 
 Querying lives here, rendering in newswatch.digest: the digest can be
 rebuilt from SQL alone, and analysts can run the same macros.
@@ -32,8 +32,50 @@ class DigestArticle:
     spans: list[Mention] = field(default_factory=list)
     # the first article of its group of copies (itself when it is no copy)
     copy_root: str = ""
-    # the earlier article this one copies or continues: (relation, title, outlet, first seen)
-    earlier: tuple[str, str | None, str | None, datetime] | None = None
+    # the earlier article this one copies or continues
+    earlier: Earlier | None = None
+    # its quotes with a speaker, the most telling first: (speaker, quote)
+    quotes: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """The earlier article a digest article copies or continues."""
+
+    relation: str            # "copy" or "follow_up"
+    title: str | None
+    outlet: str | None
+    first_seen_at: datetime
+    url: str | None
+
+
+@dataclass(frozen=True)
+class NewName:
+    """A person named next to watched entities on the day, not on the watchlist."""
+
+    name: str
+    mentions: int
+    articles: int
+    first_seen: date
+    is_new: bool             # never named before the day
+    first_sentence: str
+    first_title: str | None
+    first_outlet: str | None
+
+
+@dataclass
+class DigestData:
+    """Everything the digest of one day needs, read in one go."""
+
+    articles: list[DigestArticle]
+    attention: list[Attention]
+    names: list[NewName]
+
+
+def digest_data(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> DigestData:
+    """The digest's rows for `day` in time zone `tz`; rendering is another module's job."""
+    return DigestData(new_articles(con, day, tz), attention(con, day, tz),
+                      new_names(con, day, tz))
 
 
 def new_articles(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[DigestArticle]:
@@ -61,6 +103,12 @@ def new_articles(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[Dig
         [tz, day],
     ).fetchall():
         articles[aid].spans.append(Mention(eid, surface, start, end, sentence))
+    for aid, speaker, quote in con.execute(
+        "SELECT article_id, speaker, quote FROM digest_quotes(?, ?) WHERE rank <= 3"
+        " ORDER BY article_id, rank", [day, tz]
+    ).fetchall():
+        if aid in articles:
+            articles[aid].quotes.append((speaker, quote))
     _link_stories(con, articles)
     return list(articles.values())
 
@@ -78,11 +126,11 @@ def _link_stories(con: duckdb.DuckDBPyConnection, articles: dict[str, DigestArti
         while root in copy_of and hops < 100:  # a copy of a copy belongs to the first
             root, hops = copy_of[root], hops + 1
         article.copy_root = root
-    for aid, relation, title, outlet, seen in con.execute(
-        "SELECT l.article_id, l.relation, r.title, r.outlet, r.first_seen_at FROM story_links l"
-        " JOIN articles r ON r.article_id = l.related_article_id"
+    for aid, *earlier in con.execute(
+        "SELECT l.article_id, l.relation, r.title, r.outlet, r.first_seen_at, r.url"
+        " FROM story_links l JOIN articles r ON r.article_id = l.related_article_id"
         " WHERE l.article_id IN (SELECT unnest(?::VARCHAR[]))", [ids]).fetchall():
-        articles[aid].earlier = (relation, title, outlet, seen)
+        articles[aid].earlier = Earlier(*earlier)
 
 
 def record_digest(
@@ -128,3 +176,14 @@ def attention(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[Attent
     return [Attention(*row) for row in con.execute(
         "SELECT entity_id, name, today, trailing_mean, spike, new_entrant"
         " FROM digest_attention(?, ?)", [day, tz]).fetchall()]
+
+
+def new_names(
+    con: duckdb.DuckDBPyConnection, day: date, tz: str, limit: int = 10
+) -> list[NewName]:
+    """People first named next to watched entities on `day`, most mentioned first
+    (the digest_new_names macro of 008_people_quotes.sql, new ones only)."""
+    return [NewName(*row) for row in con.execute(
+        "SELECT name, mentions, articles, first_seen, is_new, first_sentence, first_title,"
+        " first_outlet FROM digest_new_names(?, ?) WHERE is_new LIMIT ?",
+        [day, tz, limit]).fetchall()]

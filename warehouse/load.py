@@ -33,6 +33,18 @@ _ARTICLE_COLUMNS = (
     " first_seen_at, language, text, content_hash, story_id"
 )
 _MENTION_COLUMNS = "article_id, entity_id, surface, start_char, end_char, sentence"
+# what each article adds besides itself: (staging table, target table)
+_CHILDREN = (("stage_mentions", "mentions"), ("stage_demonyms", "demonym_mentions"),
+             ("stage_people", "person_mentions"), ("stage_quotes", "quotes"))
+
+
+def people_rows(aid: str, article: Article) -> tuple[list[tuple], list[tuple]]:
+    """The person_mentions and quotes rows of one article."""
+    people = [(aid, p.name, p.surface, p.start_char, p.end_char, p.sentence, p.cue,
+               p.near_watched) for p in article.people]
+    quotes = [(aid, q.speaker, q.text, q.start_char, q.end_char, q.score)
+              for q in article.quotes]
+    return people, quotes
 
 
 @dataclass
@@ -76,6 +88,7 @@ def stage_articles(
     `raw_kind=None` stores no raw document (fetched pages keep theirs in raw_pages).
     """
     article_rows, raw_rows, mention_rows, demonym_rows = [], [], [], []
+    people_rows_, quote_rows = [], []
     kept: list[Article] = []
     seen_ids: set[str] = set()
     seen_hashes: set[str] = set()
@@ -100,12 +113,17 @@ def stage_articles(
         for m in article.mentions:
             row = (aid, m.entity_id, m.surface, m.start_char, m.end_char, m.sentence)
             (mention_rows if m.form == "name" else demonym_rows).append(row)
+        people, quotes = people_rows(aid, article)
+        people_rows_ += people
+        quote_rows += quotes
 
     result = LoadResult()
     stage(con, "stage_articles", "articles", article_rows)
     stage(con, "stage_raw", "raw_documents", raw_rows)
     stage(con, "stage_mentions", "mentions", mention_rows)
     stage(con, "stage_demonyms", "demonym_mentions", demonym_rows)
+    stage(con, "stage_people", "person_mentions", people_rows_)
+    stage(con, "stage_quotes", "quotes", quote_rows)
     # New = neither its id nor its content is in the warehouse yet.
     con.execute(
         """
@@ -131,11 +149,9 @@ def stage_articles(
     con.execute(
         "INSERT INTO raw_documents SELECT s.* FROM stage_raw s JOIN new_ids USING (article_id)"
     )
-    for target, staged in (("mentions", "stage_mentions"),
-                           ("demonym_mentions", "stage_demonyms")):
+    for staged, target in _CHILDREN:
         con.execute(
-            f"INSERT INTO {target} ({_MENTION_COLUMNS}) SELECT {_MENTION_COLUMNS}"
-            f" FROM {staged} JOIN new_ids USING (article_id)"
+            f"INSERT INTO {target} SELECT s.* FROM {staged} s JOIN new_ids USING (article_id)"
         )
     result.inserted_ids = sorted(ids)
     result.inserted = len(ids)
@@ -143,7 +159,7 @@ def stage_articles(
     new = set(ids)
     result.mentions = sum(1 for r in mention_rows if r[0] in new)
     result.demonyms = sum(1 for r in demonym_rows if r[0] in new)
-    for name in ("stage_articles", "stage_raw", "stage_mentions", "stage_demonyms", "new_ids",
+    for name in ("stage_articles", "stage_raw", *(staged for staged, _ in _CHILDREN), "new_ids",
                  "story_map"):
         con.execute(f"DROP TABLE {name}")
     return result
