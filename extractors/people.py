@@ -18,6 +18,7 @@ Murtazashvili. Names that are watched entities are left to the tagger.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 
 from .records import Mention, PersonMention, Quote
@@ -94,10 +95,15 @@ def find_people(text: str, mentions: Sequence[Mention]) -> list[PersonMention]:
     it, names a watched entity (the candidates the digest shows).
     """
     spans = sentence_spans(text)
-    watched = sorted((m.start_char, m.end_char) for m in mentions)
+    watched = _Spans(mentions)
     near = _sentences_with_mentions(spans, mentions)
     found: list[tuple[int, int, str, str]] = []  # start, end, name, cue
     for match in _NAME_RE.finditer(text):
+        if " " not in match.group() and "\u00a0" not in match.group():
+            # one word, most matches: a person only as the surname of a full name below
+            if match.group() not in _NOT_NAME and not watched.overlaps(*match.span()):
+                found.append((*match.span(), match.group(), ""))
+            continue
         start, end, name = _trim(match.start(), match.group(), watched)
         if name is None:
             continue
@@ -165,19 +171,17 @@ def find_quotes(
     return quotes
 
 
-def _trim(
-    start: int, surface: str, watched: Sequence[tuple[int, int]]
-) -> tuple[int, int, str | None]:
+def _trim(start: int, surface: str, watched: _Spans) -> tuple[int, int, str | None]:
     """Drop leading words that cannot begin a name ("But Alexander Cooley", "Russia
     Michael McFaul"); a span with such a word inside is no person's name ("Davis
     Center"), nor is one that overlaps a watched entity."""
     words = [(m.start(), m.group()) for m in re.finditer(r"\S+", surface)]
-    while words and (words[0][1].rstrip(".") in _NOT_NAME or _overlaps(
-            watched, start + words[0][0], start + words[0][0] + len(words[0][1]))):
+    while words and (words[0][1].rstrip(".") in _NOT_NAME or watched.overlaps(
+            start + words[0][0], start + words[0][0] + len(words[0][1]))):
         words.pop(0)
     if not words or any(w.rstrip(".") in _NOT_NAME for _, w in words):
         return start, start, None
-    if _overlaps(watched, start + words[0][0], start + words[-1][0] + len(words[-1][1])):
+    if watched.overlaps(start + words[0][0], start + words[-1][0] + len(words[-1][1])):
         return start, start, None
     first, last = words[0], words[-1]
     return start + first[0], start + last[0] + len(last[1]), " ".join(w for _, w in words)
@@ -227,8 +231,18 @@ def _speaker_before(text: str, start: int, speakers: Sequence[tuple[int, int, st
     return None
 
 
-def _overlaps(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
-    return any(s < end and start < e for s, e in spans)
+class _Spans:
+    """The watched mentions' spans, sorted and non-overlapping (as the tagger gives
+    them), for overlap checks in O(log n)."""
+
+    def __init__(self, mentions: Sequence[Mention]):
+        spans = sorted((m.start_char, m.end_char) for m in mentions)
+        self._starts = [s for s, _ in spans]
+        self._ends = [e for _, e in spans]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect_right(self._ends, start)  # the first span ending after `start`
+        return i < len(self._starts) and self._starts[i] < end
 
 
 def _sentences_with_mentions(
