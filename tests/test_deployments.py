@@ -7,6 +7,7 @@ with its own PREFECT_HOME, `prefect deploy`, `prefect worker start`, and
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -167,9 +168,14 @@ def _serve_feed(httpserver, tmp: Path) -> Path:
 
 
 def _api(url: str, method: str, path: str, **json) -> dict | list:
-    for attempt in range(6):  # SQLite under load answers 503 now and then: ask again
-        response = httpx.request(method, f"{url}{path}", timeout=30,
-                                 json=json if method == "POST" else None)
+    for attempt in range(6):  # SQLite under load answers 503 (or late) now and then
+        try:
+            response = httpx.request(method, f"{url}{path}", timeout=60,
+                                     json=json if method == "POST" else None)
+        except httpx.TimeoutException:
+            if attempt == 5:
+                raise
+            continue
         if response.status_code != 503:
             break
         time.sleep(0.5 * 2 ** attempt)
@@ -273,14 +279,41 @@ def test_a_worker_runs_the_deployed_poll_into_the_warehouse(deployed, httpserver
     env = _env(tmp, PREFECT_API_URL=url, NEWSWATCH_DB=str(db), NEWSWATCH_SOURCES=str(sources))
     worker = _start([*PREFECT, "worker", "start", "--pool", "newswatch"], env,
                     tmp_path / "worker.log")
+    run = [*PREFECT, "deployment", "run", "poll/poll"]
     try:
-        subprocess.run([*PREFECT, "deployment", "run", "poll/poll"], cwd=ROOT, env=env,
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(run, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
         runs = _wait_runs(url, poll["id"], 1)
+        assert [r["state_type"] for r in runs] == ["COMPLETED"], (
+            tmp_path / "worker.log").read_text()
+        # a failure is a failed run that says why
+        broken = tmp_path / "broken-sources.toml"
+        broken.write_text('[[source]]\nname = "Old"\nurl = "ftp://example.org/feed"\n')
+        subprocess.run([*run, "--param", f"sources={broken}"], cwd=ROOT, env=env,
+                       check=True, capture_output=True, timeout=120)
+        runs = _wait_runs(url, poll["id"], 2)
     finally:
         _stop(worker)
-    assert [r["state_type"] for r in runs] == ["COMPLETED"], (tmp_path / "worker.log").read_text()
     assert _count_articles(db) == len(ARTICLES)
+    failed = [r for r in runs if r["state_type"] == "FAILED"]
+    assert len(failed) == 1, [(r["state_name"], r["state"]["message"]) for r in runs]
+    assert "source needs an http(s) url, got 'ftp://example.org/feed'" in failed[0]["state"][
+        "message"]
+    assert str(broken) in failed[0]["state"]["message"]
+
+    # each run left a table artifact of its counts
+    counts = {}
+    for key in ("poll-counts", "ingest-urls-counts"):
+        latest = _api(url, "POST", "/artifacts/latest/filter", artifacts={"key": {"any_": [key]}})
+        assert latest[0]["type"] == "table"
+        counts[key] = {row["count"]: row["value"] for row in json.loads(latest[0]["data"])}
+    assert {k: counts["poll-counts"][k] for k in ("new links", "fetched", "extracted",
+                                                   "tagged", "ingested")} == {
+        "new links": 3, "fetched": 3, "extracted": 3, "tagged": 3, "ingested": 3}
+    assert counts["poll-counts"]["seconds"] > 0
+    ingest = counts["ingest-urls-counts"]
+    assert (ingest["urls"], ingest["fetched"], ingest["extracted"], ingest["tagged"],
+            ingest["ingested"], ingest["not_articles"]) == (3, 3, 3, 3, 3, 0)
+    assert ingest["mentions"] > 0 and ingest["seconds"] > 0
 
 
 def test_polls_missed_while_no_worker_was_up_make_one_catch_up_run(deployed, httpserver,
