@@ -60,9 +60,7 @@ async def stage_batch(batch: list[tuple[str, str | None, str | None]], policy: F
     path = write_batch(pages, Path(staging_dir), name)
     counts = UrlIngestSummary()
     counts.add_pages(pages)
-    for page in pages:  # the flow keeps counts, not pages: drop what is large
-        page.fetch.raw = page.fetch.html = None
-    return str(path), counts
+    return str(path), counts   # counts, not pages: the pages travel as the Parquet file
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
