@@ -342,3 +342,25 @@ def test_polls_missed_while_no_worker_was_up_make_one_catch_up_run(deployed, htt
     feed_requests = [r for r, _ in httpserver.log if r.path == "/feed.xml"]
     assert len(feed_requests) == 1   # the cancelled runs never started
     assert _count_articles(db) == len(ARTICLES)
+
+
+def test_two_polls_at_once_store_each_article_once(prefect_server, httpserver, tmp_path):
+    """Overlapping polls (two processes, as two workers would run them) wait for the
+    warehouse in turn; the links and articles are stored once."""
+    url, tmp = prefect_server
+    sources = _serve_feed(httpserver, tmp_path)
+    db = tmp_path / "overlap.duckdb"
+    env = _env(tmp, PREFECT_API_URL=url, NEWSWATCH_DB=str(db), NEWSWATCH_SOURCES=str(sources))
+    polls = [subprocess.Popen([sys.executable, "-m", "newswatch", "poll"], cwd=tmp_path,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=240)[0] for p in polls]
+    assert [p.returncode for p in polls] == [0, 0], outputs
+    assert sum("new: 3" in out for out in outputs) == 1, outputs  # one of them took the links
+    with connect(db, read_only=True) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT url) FROM source_links"
+                           ).fetchall() == [(3, 3)]
+        assert con.execute("SELECT count(*), count(DISTINCT canonical_url) FROM articles"
+                           ).fetchall() == [(3, 3)]
+        assert con.execute("SELECT count(*) FROM (SELECT DISTINCT * FROM mentions)"
+                           ).fetchall() == con.execute("SELECT count(*) FROM mentions").fetchall()
