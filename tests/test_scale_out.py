@@ -4,8 +4,10 @@ Parquet and merged by one loader, gives the same warehouse as the default runner
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 from newswatch.warehouse.connection import connect
@@ -57,6 +59,15 @@ def _contents(db: Path) -> dict[str, list[tuple]]:
         return {name: con.execute(sql).fetchall() for name, sql in TABLES.items()}
 
 
+def _latest_artifact(key: str) -> dict:
+    from prefect.settings import PREFECT_API_URL
+
+    response = httpx.post(f"{PREFECT_API_URL.value()}/artifacts/latest/filter",
+                          json={"artifacts": {"key": {"any_": [key]}}}, timeout=60)
+    response.raise_for_status()
+    return {row["count"]: row["value"] for row in json.loads(response.json()[0]["data"])}
+
+
 def _ingest(urls: list[str], db: Path):
     from newswatch.flows import ingest_urls
 
@@ -81,6 +92,14 @@ def test_a_dask_cluster_of_two_workers_builds_the_same_warehouse(served, tmp_pat
     for table in TABLES:
         assert b[table] == a[table], table
     assert a["mentions"] and a["story_links"]   # a copy joined its story
+
+    # the run's artifact, read back from the API, counts the rejects by reason
+    rows = _latest_artifact("ingest-urls-counts")
+    assert rows["urls"] == len(served) and rows["seconds"] > 0
+    assert rows["extracted"] == local.extracted and rows["tagged"] == local.tagged
+    assert rows["rejected: fetch http_error"] == 1
+    reasons = {r.reason for r in local.rejects if r.stage == "extract"}
+    assert reasons and all(rows[f"rejected: extract {reason}"] >= 1 for reason in reasons)
 
     # every batch was staged, merged once and moved to done/
     batches = -(-len(served) // 3)
