@@ -24,7 +24,7 @@ test: $(STAMP)
 
 ## lint: ruff over the code and the tests
 lint: $(STAMP)
-	$(VENV)/bin/ruff check newswatch extractors warehouse flows digest benchmarks tests
+	$(VENV)/bin/ruff check newswatch extractors warehouse flows digest deployments benchmarks tests
 
 ## bench: throughput of ingest urls against a bare loop (not part of make test)
 bench: $(STAMP)

@@ -9,7 +9,7 @@ the files are written and the other recipients served.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -113,13 +113,15 @@ async def daily_digest(
     send: bool = False,
     to: list[str] | None = None,
     force: bool = False,
+    days_back: int = 0,
 ) -> DigestResult:
-    """Write the digest of `day` (default: today in the configured time zone), and
-    with `send` (and not `dry_run`) e-mail it to `to` (default: the configured mail_to).
+    """Write the digest of `day` (default: today in the configured time zone, less
+    `days_back` days: the 07:00 deployment digests yesterday), and with `send` (and not
+    `dry_run`) e-mail it to `to` (default: the configured mail_to).
     """
     logger = get_run_logger()
     settings = load_settings(db=db, digests_dir=out_dir)
-    day = day or datetime.now(settings.zone).date()
+    day = day or datetime.now(settings.zone).date() - timedelta(days=days_back)
     data = query_digest(settings.db, day, settings.timezone, settings.lock_timeout)
     digest, files = render_digest(data, day, settings.timezone, settings.digests_dir,
                                   settings.mail_from, settings.mail_to)

@@ -8,6 +8,7 @@ warehouse is locked by another process.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -124,9 +125,11 @@ async def ingest_seeds(
         summary.rejected, summary.mentions, summary.demonyms, summary.seconds,
     )
     counts = {k: v for k, v in asdict(summary).items() if k != "rejects"}
+    reasons = Counter(reject.reason for reject in summary.rejects)
     await create_table_artifact(
         key="ingest-seeds-counts",
-        table=[{"count": k, "value": v} for k, v in counts.items()],
+        table=[{"count": k, "value": v} for k, v in counts.items()]
+        + [{"count": f"rejected: {k}", "value": v} for k, v in sorted(reasons.items())],
         description="Counts of the last seed ingest",
     )
     return summary

@@ -44,9 +44,32 @@ class UrlIngestSummary:
     ingested: int = 0
     already_held: int = 0
     mentions: int = 0
+    extracted: int = 0        # pages that were articles
+    tagged: int = 0           # articles with at least one watched entity
     seconds: float = 0.0
     outcomes: dict[str, int] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
+
+    def add_pages(self, pages: list[Page]) -> None:
+        """Count a batch's fetch outcomes, articles and rejects."""
+        for page in pages:
+            outcome = page.fetch.outcome
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+            if outcome == "ok":
+                self.fetched += 1
+            elif outcome == "not_modified":
+                self.not_modified += 1
+            if page.article is not None:
+                self.extracted += 1
+                self.tagged += bool(page.article.mentions)
+            if page.reject is not None:
+                self.rejects.append(page.reject)
+                if page.reject.stage == "extract":
+                    self.not_articles += 1
+                    reason = page.reject.reason
+                    self.outcomes[reason] = self.outcomes.get(reason, 0) + 1
+                else:
+                    self.fetch_failed += 1
 
 
 @task(cache_policy=NO_CACHE)
@@ -132,6 +155,11 @@ async def ingest_urls(
                 len(wanted), len(known), len(invalid), settings.db)
 
     requests = [(url, *known.get(url, (None, None))) for url in wanted]
+    if settings.task_runner != "local":  # scale-out: batches run on a cluster, staged as Parquet
+        from .staging import ingest_staged
+
+        await ingest_staged(requests, settings, summary)
+        return await _finish(summary, invalid, started)
     policy: FetchPolicy = settings.fetch_policy()
     done = 0
     report(0, len(requests))
@@ -140,21 +168,7 @@ async def ingest_urls(
         """Wait for a batch's load (without blocking the loop) and count it."""
         nonlocal done
         inserted, held, mentions = await asyncio.to_thread(load.result)
-        for page in pages:
-            outcome = page.fetch.outcome
-            summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
-            if outcome == "ok":
-                summary.fetched += 1
-            elif outcome == "not_modified":
-                summary.not_modified += 1
-            if page.reject is not None:
-                summary.rejects.append(page.reject)
-                if page.reject.stage == "extract":
-                    summary.not_articles += 1
-                    reason = page.reject.reason
-                    summary.outcomes[reason] = summary.outcomes.get(reason, 0) + 1
-                else:
-                    summary.fetch_failed += 1
+        summary.add_pages(pages)
         summary.ingested += inserted
         summary.already_held += held
         summary.mentions += mentions
@@ -179,18 +193,35 @@ async def ingest_urls(
         if pending is not None:
             await collect(*pending)
 
+    return await _finish(summary, invalid, started)
+
+
+async def _finish(summary: UrlIngestSummary, invalid: list[Reject],
+                  started: float) -> UrlIngestSummary:
+    """Log the run's counts and attach them as a table artifact."""
+    logger = get_run_logger()
     summary.fetch_failed += len(invalid)
     summary.seconds = round(time.perf_counter() - started, 3)
     logger.info(
-        "URLs: %d, fetched: %d, not modified: %d, failed: %d, not articles: %d, "
-        "ingested: %d, already held: %d, mentions: %d, %.2f s",
+        "URLs: %d, fetched: %d, not modified: %d, failed: %d, extracted: %d, "
+        "not articles: %d, tagged: %d, ingested: %d, already held: %d, mentions: %d, %.2f s",
         summary.urls, summary.fetched, summary.not_modified, summary.fetch_failed,
-        summary.not_articles, summary.ingested, summary.already_held, summary.mentions,
-        summary.seconds,
+        summary.extracted, summary.not_articles, summary.tagged, summary.ingested,
+        summary.already_held, summary.mentions, summary.seconds,
     )
-    counts = {k: v for k, v in asdict(summary).items() if k not in ("rejects", "outcomes")}
-    rows = [{"count": k, "value": v} for k, v in counts.items()]
-    rows += [{"count": f"outcome: {k}", "value": v} for k, v in sorted(summary.outcomes.items())]
-    await create_table_artifact(key="ingest-urls-counts", table=rows,
+    await create_table_artifact(key="ingest-urls-counts", table=count_rows(summary),
                                 description="Counts of the last URL ingest")
     return summary
+
+
+def count_rows(summary: UrlIngestSummary) -> list[dict]:
+    """The artifact's rows: the counts, then every reject reason and fetch outcome."""
+    counts = {k: v for k, v in asdict(summary).items() if k not in ("rejects", "outcomes")}
+    rows = [{"count": k, "value": v} for k, v in counts.items()]
+    rejected: dict[str, int] = {}
+    for reject in summary.rejects:
+        key = f"rejected: {reject.stage} {reject.reason}"
+        rejected[key] = rejected.get(key, 0) + 1
+    rows += [{"count": k, "value": v} for k, v in sorted(rejected.items())]
+    rows += [{"count": f"outcome: {k}", "value": v} for k, v in sorted(summary.outcomes.items())]
+    return rows

@@ -242,6 +242,12 @@ async def poll(
             ("sources", summary.sources), ("polled", summary.polled),
             ("backed off", summary.skipped), ("failed", summary.failed),
             ("links listed", summary.links), ("new links", summary.new_links),
-            ("ingested", summary.ingest.ingested if summary.ingest else 0),
-            ("seconds", summary.seconds))])
+            *_ingest_counts(summary.ingest), ("seconds", summary.seconds))])
     return summary
+
+
+def _ingest_counts(ingest: UrlIngestSummary | None) -> list[tuple[str, int]]:
+    """What became of the new links (the ingest's own artifact has the details)."""
+    names = ("fetched", "fetch_failed", "extracted", "not_articles", "tagged", "ingested",
+             "mentions")
+    return [(name.replace("_", " "), getattr(ingest, name) if ingest else 0) for name in names]

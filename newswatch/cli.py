@@ -182,6 +182,15 @@ def reprocess_command(
         f"not articles: {summary.not_articles}  ({summary.seconds:.1f} s)", highlight=False)
 
 
+@app.command("serve")
+def serve_command(ctx: typer.Context) -> None:
+    """Run the deployments of deployments/prefect.yaml on their schedules on this machine
+    (poll every 30 minutes, the digest at 07:00) until Ctrl-C."""
+    from newswatch.flows.serve import serve
+
+    serve(_settings(ctx))
+
+
 def _read_url_file(path: Path) -> list[str]:
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr, field_validator
@@ -97,6 +97,14 @@ class Settings(BaseSettings):
     smtp_block: str | None = None
     # secret: from the environment (NEWSWATCH_SMTP_PASSWORD) only, never a file
     smtp_password: SecretStr | None = None
+    # Scale-out (README, "Running at scale"): "local" fetches and extracts in the
+    # flow's process and its pool; "dask" sends each batch to a Dask cluster
+    # (dask_address, else a local one of dask_workers processes), whose workers
+    # write Parquet under staging_dir for the flow to merge into the warehouse.
+    task_runner: Literal["local", "dask"] = "local"
+    dask_address: str | None = None
+    dask_workers: int = 2
+    staging_dir: Path = Path("data/staging")
 
     @field_validator("timezone")
     @classmethod

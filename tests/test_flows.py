@@ -86,6 +86,12 @@ def test_daily_digest_writes_files_and_records_the_build(seeds_copy, db_path, tm
     with connect(db_path, read_only=True) as con:
         assert con.execute("SELECT status, stories FROM digests").fetchall() == [("dry_run", 5)]
 
+    # the 07:00 deployment digests the day before: a quiet day here
+    yesterday = asyncio.run(daily_digest(db=str(db_path), out_dir=str(tmp_path / "digests"),
+                                         dry_run=True, days_back=1))
+    assert (result.day - yesterday.day).days == 1 and yesterday.stories == 0
+    assert "A quiet day" in yesterday.files.text.read_text()
+
 
 def test_a_malformed_watchlist_fails_the_run_naming_the_line(seeds_copy, db_path):
     from newswatch.errors import WatchlistError

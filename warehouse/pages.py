@@ -58,37 +58,43 @@ def load_pages(
     con: duckdb.DuckDBPyConnection, pages: Sequence[Page], *, now: datetime | None = None
 ) -> PageLoadResult:
     """Record a batch of fetched pages in one transaction."""
-    now = now or datetime.now(UTC)
+    with transaction(con):
+        return stage_pages(con, pages, now=now or datetime.now(UTC))
+
+
+def stage_pages(
+    con: duckdb.DuckDBPyConnection, pages: Sequence[Page], *, now: datetime
+) -> PageLoadResult:
+    """`load_pages` inside the caller's transaction (the staged-batch merge adds its own row)."""
     articles = [p.article for p in pages if p.article is not None]
     result = PageLoadResult()
-    with transaction(con):
-        result.articles = stage_articles(con, articles, raw_kind=None, encoding=None, now=now)
-        ids = [article_id(a) for a in articles]
-        held = {r[0] for r in con.execute(
-            "SELECT article_id FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
-            [ids]).fetchall()} if ids else set()
+    result.articles = stage_articles(con, articles, raw_kind=None, encoding=None, now=now)
+    ids = [article_id(a) for a in articles]
+    held = {r[0] for r in con.execute(
+        "SELECT article_id FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+        [ids]).fetchall()} if ids else set()
 
-        fetch_rows, raw_rows = [], []
-        for page in pages:
-            aid = article_id(page.article) if page.article is not None else None
-            fetch_rows += _fetch_rows(page.fetch, aid if aid in held else None)
-            f = page.fetch
-            if f.raw:
-                raw_rows.append((
-                    f.url, f.final_url, hashlib.sha256(f.raw).hexdigest(), f.encoding,
-                    f.content_type, len(f.raw), zlib.compress(f.raw, 6), f.fetched_at,
-                ))
-        result.fetches = append(con, "fetches", fetch_rows)
-        if raw_rows:
-            stage(con, "stage_pages", "raw_pages", raw_rows)
-            # a page's unchanged version is kept once
-            result.raw_pages = con.execute(
-                "INSERT INTO raw_pages SELECT s.* FROM stage_pages s WHERE NOT EXISTS"
-                " (SELECT 1 FROM raw_pages r WHERE r.url = s.url AND r.sha256 = s.sha256)"
-                " QUALIFY row_number() OVER (PARTITION BY s.url, s.sha256) = 1"
-            ).fetchall()[0][0]
-            con.execute("DROP TABLE stage_pages")
-        result.rejects = record_rejects(con, [p.reject for p in pages if p.reject], now=now)
+    fetch_rows, raw_rows = [], []
+    for page in pages:
+        aid = article_id(page.article) if page.article is not None else None
+        fetch_rows += _fetch_rows(page.fetch, aid if aid in held else None)
+        f = page.fetch
+        if f.raw:
+            raw_rows.append((
+                f.url, f.final_url, hashlib.sha256(f.raw).hexdigest(), f.encoding,
+                f.content_type, len(f.raw), zlib.compress(f.raw, 6), f.fetched_at,
+            ))
+    result.fetches = append(con, "fetches", fetch_rows)
+    if raw_rows:
+        stage(con, "stage_pages", "raw_pages", raw_rows)
+        # a page's unchanged version is kept once
+        result.raw_pages = con.execute(
+            "INSERT INTO raw_pages SELECT s.* FROM stage_pages s WHERE NOT EXISTS"
+            " (SELECT 1 FROM raw_pages r WHERE r.url = s.url AND r.sha256 = s.sha256)"
+            " QUALIFY row_number() OVER (PARTITION BY s.url, s.sha256) = 1"
+        ).fetchall()[0][0]
+        con.execute("DROP TABLE stage_pages")
+    result.rejects = record_rejects(con, [p.reject for p in pages if p.reject], now=now)
     return result
 
 

@@ -1,0 +1,154 @@
+"""Serve the deployments of deployments/prefect.yaml on this machine: `newswatch serve`.
+
+The schedules, parameters and concurrency limits are read from the same
+prefect.yaml that `prefect deploy` reads, so the two never drift apart.
+Prefect's embedded (ephemeral) API does not run its scheduler, so with no
+PREFECT_API_URL `serve` starts a Prefect server of its own on
+127.0.0.1:4200 (PREFECT_SERVER_API_HOST / _PORT) and stops it on the way out.
+Served runs start as subprocesses; Ctrl-C (or SIGTERM) stops everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from prefect import Flow
+from prefect import serve as prefect_serve
+from prefect.client.schemas.objects import ConcurrencyLimitConfig
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron, Interval, Schedule
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_SERVER_API_HOST,
+    PREFECT_SERVER_API_PORT,
+    temporary_settings,
+)
+
+from newswatch.config import ConfigError, Settings
+from newswatch.deployments import PREFECT_YAML
+
+log = logging.getLogger(__name__)
+
+_SERVER_STARTUP = 180.0   # seconds; the first start creates Prefect's database
+
+
+def declared(path: Path = PREFECT_YAML) -> list[dict[str, Any]]:
+    """The deployments as prefect.yaml declares them."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))["deployments"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise ConfigError(f"cannot read the deployments in {path}: {exc}") from exc
+
+
+def load_flow(entrypoint: str) -> Flow:
+    """`flows/poll.py:poll` -> the flow `newswatch.flows.poll.poll` (installed or not)."""
+    path, name = entrypoint.rsplit(":", 1)
+    module = "newswatch." + path.removesuffix(".py").replace("/", ".")
+    return getattr(import_module(module), name)
+
+
+def _schedule(spec: dict[str, Any], settings: Settings, deployment: str) -> Schedule:
+    if "cron" in spec:  # the digest's 07:00 is in the configured time zone
+        return Cron(spec["cron"], timezone=settings.timezone)
+    seconds = spec["interval"]
+    if deployment == "poll":  # the configured interval, as the poll's backoff uses it
+        seconds = settings.poll_interval_minutes * 60
+    return Interval(seconds)
+
+
+def runner_deployments(settings: Settings, path: Path = PREFECT_YAML) -> list[RunnerDeployment]:
+    """The declared deployments, with the configured db, time zone and poll interval."""
+    deployments = []
+    for spec in declared(path):
+        flow = load_flow(spec["entrypoint"])
+        parameters = dict(spec.get("parameters") or {})
+        parameters.setdefault("db", str(settings.db))  # `serve --db` reaches the runs
+        limit = spec.get("concurrency_limit")
+        deployments.append(flow.to_deployment(
+            name=spec["name"],
+            description=spec.get("description"),
+            tags=spec.get("tags"),
+            parameters=parameters,
+            schedules=[_schedule(s, settings, spec["name"]) for s in spec.get("schedules", [])],
+            concurrency_limit=ConcurrencyLimitConfig(**limit) if isinstance(limit, dict)
+            else limit,
+        ))
+    return deployments
+
+
+@contextmanager
+def prefect_api() -> Iterator[str]:
+    """The configured Prefect API, else a Prefect server started for as long as the block."""
+    configured = PREFECT_API_URL.value()
+    if configured:
+        yield configured
+        return
+    host, port = PREFECT_SERVER_API_HOST.value(), PREFECT_SERVER_API_PORT.value()
+    url = f"http://{host}:{port}/api"
+    with tempfile.TemporaryFile() as output:
+        # its own session: Ctrl-C reaches us, and we stop the server after the runs
+        server = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", host,
+             "--port", str(port)],
+            stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        try:
+            _wait_healthy(url, server, output)
+            log.info("started a Prefect server at %s", url)
+            with temporary_settings({PREFECT_API_URL: url}):
+                yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _wait_healthy(url: str, server: subprocess.Popen, output: Any) -> None:
+    deadline = time.monotonic() + _SERVER_STARTUP
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            output.seek(0)
+            lines = output.read().decode("utf-8", "replace").strip().splitlines()
+            raise ConfigError(f"could not start a Prefect server at {url}: "
+                              f"{lines[-1] if lines else f'exit code {server.returncode}'}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise ConfigError(f"the Prefect server at {url} did not start in {_SERVER_STARTUP:.0f} s")
+
+
+def serve(settings: Settings, path: Path = PREFECT_YAML) -> None:
+    """Run the deployments on their schedules until interrupted."""
+    deployments = runner_deployments(settings, path)
+    # SIGTERM stops us as Ctrl-C does, so the server we started is stopped too
+    # (while the runner runs it handles SIGTERM itself, the same way).
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with prefect_api():
+            prefect_serve(*deployments)
+    except KeyboardInterrupt:
+        log.info("interrupted")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,123 @@
+"""Ingest URL batches on a distributed task runner, staged as Parquet, merged by one loader.
+
+Each batch is one task on a cluster worker: fetch it, extract and tag its
+pages there, and write them as a Parquet file under `staging_dir` (a path
+every worker and the flow can reach). The flow merges each file into the
+warehouse as its task finishes: DuckDB has one writer, the flow's process.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from newswatch.config import Settings
+from newswatch.extractors.fetch import Fetcher, FetchPolicy, FetchResult
+from newswatch.extractors.records import Reject
+from newswatch.extractors.worker import extract_and_tag, init_worker
+from newswatch.warehouse.connection import connect
+from newswatch.warehouse.pages import Page
+from newswatch.warehouse.staging import merge, write_batch
+
+from .ingest_urls import UrlIngestSummary
+from .retry import only_transient
+from .runners import task_runner
+
+_worker_ready: tuple[str, int] | None = None   # the tagger this worker process built
+
+
+def _page(result: FetchResult) -> Page:
+    """A fetched page, extracted and tagged here, as the local path makes it."""
+    if result.ok and result.html is not None:
+        extraction = extract_and_tag(result.html, result.final_url or result.url)
+        if extraction.article is not None:
+            extraction.article.url = result.url
+            return Page(result, article=extraction.article)
+        return Page(result, reject=Reject(result.url, "extract",
+                                          extraction.reason or "not_article",
+                                          extraction.detail or ""))
+    if result.outcome == "not_modified":
+        return Page(result)
+    return Page(result, reject=Reject(result.url, "fetch", result.outcome,
+                                      result.error or result.outcome))
+
+
+@task(cache_policy=NO_CACHE)
+async def stage_batch(batch: list[tuple[str, str | None, str | None]], policy: FetchPolicy,
+                      watchlist: str, min_chars: int, staging_dir: str,
+                      name: str) -> tuple[str, UrlIngestSummary]:
+    """On a cluster worker: fetch, extract and tag a batch; write it as Parquet."""
+    global _worker_ready
+    if _worker_ready != (watchlist, min_chars):
+        init_worker(watchlist, min_chars)
+        _worker_ready = (watchlist, min_chars)
+    async with Fetcher(policy) as fetcher:
+        fetched = [result async for result in fetcher.fetch_many(batch)]
+    pages = [_page(result) for result in fetched]
+    path = write_batch(pages, Path(staging_dir), name)
+    counts = UrlIngestSummary()
+    counts.add_pages(pages)
+    return str(path), counts   # counts, not pages: the pages travel as the Parquet file
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
+      retry_jitter_factor=0.5, retry_condition_fn=only_transient)
+def merge_batch(db: str, staging_dir: str, path: str,
+                lock_timeout: float) -> tuple[int, int, int]:
+    """In the flow's process: merge one staged file; (inserted, already held, mentions)."""
+    with connect(db, lock_timeout=lock_timeout) as con:
+        result = merge(con, Path(staging_dir), [Path(path)])
+    loaded = result.loaded
+    if loaded is None:  # merged before (a retried run): nothing new
+        return 0, 0, 0
+    return loaded.articles.inserted, loaded.articles.duplicates, loaded.articles.mentions
+
+
+@flow(name="ingest-urls-fan-out")
+async def fan_out(requests: list[tuple[str, str | None, str | None]], db: str,
+                  policy: FetchPolicy, watchlist: str, min_chars: int, staging_dir: str,
+                  batch_size: int, lock_timeout: float) -> UrlIngestSummary:
+    """Submit every batch to the task runner; merge each staged file as it is written."""
+    run = uuid.uuid4().hex[:12]
+    futures = [
+        stage_batch.submit(requests[i:i + batch_size], policy, watchlist, min_chars,
+                           staging_dir, f"{run}-{i // batch_size:05d}")
+        for i in range(0, len(requests), batch_size)]
+    get_run_logger().info("%d batches sent to %d-URL tasks", len(futures), batch_size)
+    total = UrlIngestSummary()
+    for future in futures:
+        path, counts = future.result()
+        inserted, held, mentions = merge_batch(db, staging_dir, path, lock_timeout)
+        _add(total, counts)
+        total.ingested += inserted
+        total.already_held += held
+        total.mentions += mentions
+    return total
+
+
+def _add(total: UrlIngestSummary, part: UrlIngestSummary) -> None:
+    for name in ("fetched", "not_modified", "fetch_failed", "not_articles", "extracted",
+                 "tagged"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+    for key, n in part.outcomes.items():
+        total.outcomes[key] = total.outcomes.get(key, 0) + n
+    total.rejects += part.rejects
+
+
+async def ingest_staged(requests: list[tuple[str, str | None, str | None]], settings: Settings,
+                        summary: UrlIngestSummary) -> None:
+    """The scale-out path of `ingest_urls`: fan out on the configured runner, count into
+    `summary`."""
+    distributed = fan_out.with_options(task_runner=task_runner(settings))
+    counts = await distributed(
+        requests, str(settings.db), settings.fetch_policy(), str(settings.resolved_watchlist()),
+        settings.min_article_chars, str(settings.staging_dir), settings.url_batch_size,
+        settings.lock_timeout)
+    _add(summary, counts)
+    summary.ingested += counts.ingested
+    summary.already_held += counts.already_held
+    summary.mentions += counts.mentions
+
