@@ -1,5 +1,8 @@
 """Ingest web pages: fetch -> extract and tag (both cores) -> load, one task per batch.
 
+Batches overlap: batch i + 1 is fetched while batch i's last pages are
+extracted and batch i - 1 loads, so that neither the network nor the cores wait.
+
 The fetcher retries each URL itself (backoff, Retry-After), so a batch task
 is not retried as a whole: that would fetch every page again. Loading
 retries only while another process holds the warehouse.
@@ -9,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import asdict, dataclass, field
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import PrefectFuture
 
 from newswatch.config import load_settings
 from newswatch.extractors.fetch import Fetcher, FetchPolicy, FetchResult
@@ -24,12 +27,15 @@ from newswatch.extractors.watchlist import load_watchlist
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.load import record_rejects, sync_entities
 from newswatch.warehouse.pages import Page, load_pages, validators
+from newswatch.warehouse.stories import RecentStories
 
 from .pool import ExtractionPool
 from .progress import report
+from .stages import StageTimes
 from .retry import only_transient
 
 _CHUNK = 8  # pages per call to an extraction worker
+_AHEAD = 2  # batches fetched and extracted at once
 
 
 @dataclass
@@ -45,13 +51,15 @@ class UrlIngestSummary:
     already_held: int = 0
     mentions: int = 0
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # see StageTimes
     outcomes: dict[str, int] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
 
 
 @task(cache_policy=NO_CACHE)
 async def fetch_and_extract(
-    batch: list[tuple[str, str | None, str | None]], fetcher: Fetcher, pool: ExtractionPool
+    batch: list[tuple[str, str | None, str | None]], fetcher: Fetcher, pool: ExtractionPool,
+    times: StageTimes | None = None,
 ) -> list[Page]:
     """Fetch a batch; each page goes to the extraction pool as soon as it arrives."""
     pages: list[Page] = []
@@ -64,20 +72,24 @@ async def fetch_and_extract(
         pending.append((list(chunk), asyncio.ensure_future(pool.extract_many(work))))
         chunk.clear()
 
-    async for result in fetcher.fetch_many(batch):
-        if result.ok and result.html is not None:
-            chunk.append(result)
-            if len(chunk) >= _CHUNK:
-                send()
-        elif result.outcome == "not_modified":
-            pages.append(Page(result))
-        else:
-            pages.append(Page(result, reject=Reject(
-                result.url, "fetch", result.outcome, result.error or result.outcome)))
+    times = times or StageTimes()
+    with times.fetching():
+        async for result in fetcher.fetch_many(batch):
+            if result.ok and result.html is not None:
+                chunk.append(result)
+                if len(chunk) >= _CHUNK:
+                    send()
+            elif result.outcome == "not_modified":
+                pages.append(Page(result))
+            else:
+                pages.append(Page(result, reject=Reject(
+                    result.url, "fetch", result.outcome, result.error or result.outcome)))
     if chunk:
         send()
     for results, future in pending:
         for result, extraction in zip(results, await future, strict=True):
+            times.add("extract", extraction.seconds[0])
+            times.add("tag", extraction.seconds[1])
             if extraction.article is not None:
                 extraction.article.url = result.url
                 pages.append(Page(result, article=extraction.article))
@@ -90,11 +102,20 @@ async def fetch_and_extract(
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
       retry_jitter_factor=0.5, retry_condition_fn=only_transient)
-def load_page_batch(db: str, pages: list[Page], lock_timeout: float) -> tuple[int, int, int]:
-    """Load one batch in one transaction; (inserted, already held, mentions)."""
-    with connect(db, lock_timeout=lock_timeout) as con:
-        result = load_pages(con, pages)
-    return result.articles.inserted, result.articles.duplicates, result.articles.mentions
+async def load_page_batch(
+    db: str, pages: list[Page], lock_timeout: float, recent: RecentStories | None = None,
+    times: StageTimes | None = None,
+) -> tuple[int, int, int]:
+    """Load one batch in one transaction, in a thread; (inserted, already held, mentions)."""
+    def load() -> tuple[int, int, int]:
+        started = time.perf_counter()
+        with connect(db, lock_timeout=lock_timeout) as con:
+            result = load_pages(con, pages, recent=recent)
+        if times is not None:
+            times.add("load", time.perf_counter() - started)
+        return result.articles.inserted, result.articles.duplicates, result.articles.mentions
+
+    return await asyncio.to_thread(load)
 
 
 @flow(name="ingest-urls")
@@ -136,10 +157,10 @@ async def ingest_urls(
     done = 0
     report(0, len(requests))
 
-    async def collect(load: PrefectFuture, pages: list[Page]) -> None:
-        """Wait for a batch's load (without blocking the loop) and count it."""
+    async def collect(load: asyncio.Future, pages: list[Page]) -> None:
+        """Wait for a batch's load and count it."""
         nonlocal done
-        inserted, held, mentions = await asyncio.to_thread(load.result)
+        inserted, held, mentions = await load
         for page in pages:
             outcome = page.fetch.outcome
             summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
@@ -164,20 +185,36 @@ async def ingest_urls(
     async with Fetcher(policy) as fetcher, ExtractionPool(
         str(watchlist_path), settings.extract_workers, settings.min_article_chars
     ) as pool:
-        # Batch i loads (in a thread) while batch i + 1 is fetched and extracted.
-        pending: tuple[PrefectFuture, list[Page]] | None = None
-        for i in range(0, len(requests), settings.url_batch_size):
-            batch = requests[i:i + settings.url_batch_size]
-            started_batch = time.perf_counter()
-            pages = await fetch_and_extract(batch, fetcher, pool)
-            logger.debug("batch of %d fetched and extracted in %.2f s", len(batch),
-                         time.perf_counter() - started_batch)
-            if pending is not None:
-                await collect(*pending)
-            pending = (load_page_batch.submit(str(settings.db), pages, settings.lock_timeout),
-                       pages)
-        if pending is not None:
-            await collect(*pending)
+        # Up to _AHEAD batches are fetched and extracted while the one before loads.
+        times, recent = StageTimes(), RecentStories()
+        starts = iter(range(0, len(requests), settings.url_batch_size))
+        ahead: deque[asyncio.Future[list[Page]]] = deque()
+        loading: tuple[asyncio.Future, list[Page]] | None = None
+
+        def fetch_next() -> None:
+            i = next(starts, None)
+            if i is not None:
+                batch = requests[i:i + settings.url_batch_size]
+                ahead.append(asyncio.ensure_future(fetch_and_extract(batch, fetcher, pool, times)))
+
+        try:
+            for _ in range(_AHEAD):
+                fetch_next()
+            while ahead:
+                pages = await ahead.popleft()
+                fetch_next()
+                if loading is not None:
+                    await collect(*loading)
+                loading = (asyncio.ensure_future(load_page_batch(
+                    str(settings.db), pages, settings.lock_timeout, recent, times)), pages)
+            if loading is not None:
+                await collect(*loading)
+        finally:  # after a failure, stop fetching; a load under way ends (its thread would)
+            for future in ahead:
+                future.cancel()
+            await asyncio.gather(*ahead, *(loading[:1] if loading else ()),
+                                 return_exceptions=True)
+        summary.stage_seconds = {k: round(v, 3) for k, v in times.seconds.items()}
 
     summary.fetch_failed += len(invalid)
     summary.seconds = round(time.perf_counter() - started, 3)
@@ -188,8 +225,10 @@ async def ingest_urls(
         summary.not_articles, summary.ingested, summary.already_held, summary.mentions,
         summary.seconds,
     )
-    counts = {k: v for k, v in asdict(summary).items() if k not in ("rejects", "outcomes")}
+    counts = {k: v for k, v in asdict(summary).items()
+              if k not in ("rejects", "outcomes", "stage_seconds")}
     rows = [{"count": k, "value": v} for k, v in counts.items()]
+    rows += [{"count": f"seconds: {k}", "value": v} for k, v in summary.stage_seconds.items()]
     rows += [{"count": f"outcome: {k}", "value": v} for k, v in sorted(summary.outcomes.items())]
     await create_table_artifact(key="ingest-urls-counts", table=rows,
                                 description="Counts of the last URL ingest")
