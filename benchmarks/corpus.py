@@ -107,6 +107,7 @@ def make_page(i: int) -> str:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as news sites do
     pages: dict[str, bytes] = {}
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name

@@ -46,11 +46,13 @@ def build(path: Path, articles: int, mentions: int) -> None:
         sync_entities(con, load_watchlist(WATCHLIST))
         start = END - timedelta(days=365)
         step = 365 * 86400 / articles
+        # ids are hashes, as newswatch's are: no order to exploit
+        con.execute("CREATE TEMP MACRO aid(i) AS left(md5('article ' || i), 16)")
         # article i: first seen i * step seconds into the year; every 5th joins
         # the story of the article before it
         con.execute(f"""
             INSERT INTO articles
-            SELECT 'a' || lpad(i::VARCHAR, 9, '0'),
+            SELECT aid(i),
                    'https://outlet' || (i % 40) || '.example/news/' || i,
                    'https://outlet' || (i % 40) || '.example/news/' || i,
                    NULL, 'Headline of article ' || i || ' about the region',
@@ -58,7 +60,7 @@ def build(path: Path, articles: int, mentions: int) -> None:
                    'Headline of article ' || i || ' about the region. '
                        || repeat('A sentence of the body of the article. ', 40),
                    md5(i::VARCHAR),
-                   'a' || lpad((i - CASE WHEN i % 5 = 4 THEN 1 ELSE 0 END)::VARCHAR, 9, '0')
+                   aid(i - CASE WHEN i % 5 = 4 THEN 1 ELSE 0 END)
             FROM (SELECT i, TIMESTAMPTZ '{start.isoformat()}' + to_seconds(i * {step}) AS seen
                   FROM range({articles}) t(i))
         """)
@@ -69,7 +71,7 @@ def build(path: Path, articles: int, mentions: int) -> None:
         # its entity is skewed towards the first few (a story has its main actors)
         con.execute(f"""
             INSERT INTO mentions
-            SELECT 'a' || lpad(floor(j / {per})::BIGINT::VARCHAR, 9, '0'), e.entity_id, e.name,
+            SELECT aid(floor(j / {per})::BIGINT), e.entity_id, e.name,
                    s, s + length(e.name), 'A sentence that names ' || e.name || '.'
             FROM (SELECT j, (hash(j) % 1600)::INTEGER AS s,
                          least(floor(-ln(1 - (hash(j, 1) % 1000000) / 1000000.0) * 6),
@@ -81,16 +83,16 @@ def build(path: Path, articles: int, mentions: int) -> None:
         """)
         con.execute(f"""
             INSERT INTO article_fingerprints
-            SELECT 'a' || lpad(i::VARCHAR, 9, '0'), (hash(i) >> 1)::BIGINT,
+            SELECT aid(i), (hash(i) >> 1)::BIGINT,
                    list_sort(list_transform(range(200), lambda x: (hash(i, x) >> 1)::BIGINT)),
                    ['{entities[0]}', '{entities[1 % len(entities)]}'], [3, 1]
             FROM range({articles}) t(i)
         """)
-        con.execute("""
+        con.execute(f"""
             INSERT INTO story_links
-            SELECT article_id, 'follow_up', 'a' || lpad((right(article_id, 9)::BIGINT - 1)
-                   ::VARCHAR, 9, '0'), 0.5, first_seen_at
-            FROM articles WHERE story_id <> article_id
+            SELECT aid(i), 'follow_up', aid(i - 1), 0.5,
+                   TIMESTAMPTZ '{start.isoformat()}' + to_seconds(i * {step})
+            FROM range(4, {articles}, 5) t(i)
         """)
         con.execute("CHECKPOINT")
 

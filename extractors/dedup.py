@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -78,6 +79,8 @@ _SURE_COPY = 0.95
 # (about +-0.06 between unrelated texts), so it gets the smaller weight.
 _ENTITY_WEIGHT = 0.7
 
+# candidates added to an index between two sorts of its hash array
+_MERGE_EVERY = 256
 # bulk (numpy) and one-by-one scores of a pair differ by float rounding at most this
 _ROUNDING = 1e-9
 
@@ -115,11 +118,14 @@ class Fingerprint:
     simhash: int
     shingles: frozenset[int]
     entities: tuple[tuple[str, int], ...]
-    # up to where the sketch holds every hash of its set: once, not once per comparison
+    # derived once, not once per comparison: up to where the sketch holds every
+    # hash of its set, and the sketch sorted (to count hashes below a value)
     limit: int = field(init=False, repr=False, compare=False)
+    ordered: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "limit", _sketch_limit(self.shingles))
+        object.__setattr__(self, "ordered", tuple(sorted(self.shingles)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,16 +141,21 @@ class Candidate:
 class CandidateIndex:
     """Candidates, in the order added, indexed for `match_story`.
 
-    A copy shares a sketch hash: a dict from hashes to candidates finds those.
-    A follow-up is scored against every earlier candidate sharing an entity,
-    which in a news stream is nearly all of them: their entity shares, Simhash
-    and dates are kept in numpy arrays and scored at once. The match is the
+    A copy shares a sketch hash: a sorted array of every candidate's hashes
+    finds those (recent additions wait in a small dict until the next merge;
+    a dict of all of them would cost ~30 KB a candidate). A follow-up is
+    scored against every earlier candidate sharing an entity, which in a news
+    stream is nearly all of them: their entity shares, Simhash and dates are
+    kept in numpy arrays and scored at once. The match is the
     one `match_story` finds in the plain list of the same candidates.
     """
 
     def __init__(self, candidates: Sequence[Candidate] = ()):
         self._items: list[Candidate] = []
-        self._by_hash: dict[int, list[int]] = {}
+        self._hashes = np.zeros(0, dtype=np.int64)   # sorted
+        self._rows = np.zeros(0, dtype=np.int32)     # the candidate of each hash
+        self._recent: dict[int, list[int]] = {}      # hashes not merged yet
+        self._unmerged = 0
         self._columns: dict[str, int] = {}  # entity id -> column of _shares
         self._shares = np.zeros((max(64, len(candidates)), 16))
         self._simhash = np.zeros(len(self._shares), dtype=np.uint64)
@@ -157,7 +168,10 @@ class CandidateIndex:
         self._items.append(cand)
         fp = cand.fingerprint
         for h in fp.shingles:
-            self._by_hash.setdefault(h, []).append(position)
+            self._recent.setdefault(h, []).append(position)
+        self._unmerged += 1
+        if self._unmerged >= _MERGE_EVERY:
+            self._merge()
         if position == len(self._shares):  # room for twice as many
             self._shares = np.vstack([self._shares, np.zeros_like(self._shares)])
             self._simhash = np.concatenate([self._simhash, np.zeros_like(self._simhash)])
@@ -167,6 +181,21 @@ class CandidateIndex:
             self._shares[position, column] = share
         self._simhash[position] = fp.simhash
         self._seen[position] = cand.first_seen_at.timestamp()
+
+    def _merge(self) -> None:
+        recent = [(h, p) for h, rows in self._recent.items() for p in rows]
+        hashes = np.concatenate([self._hashes, np.array([h for h, _ in recent], np.int64)])
+        rows = np.concatenate([self._rows, np.array([p for _, p in recent], np.int32)])
+        order = np.argsort(hashes, kind="stable")
+        self._hashes, self._rows = hashes[order], rows[order]
+        self._recent, self._unmerged = {}, 0
+
+    def pruned(self, keep: int) -> CandidateIndex:
+        """An index of the `keep` most recent candidates (by first_seen_at), in order."""
+        if len(self._items) <= keep:
+            return self
+        cutoff = sorted(c.first_seen_at for c in self._items)[-keep]
+        return CandidateIndex([c for c in self._items if c.first_seen_at >= cutoff][-keep:])
 
     def _column(self, entity: str) -> int:
         if entity not in self._columns:
@@ -185,7 +214,13 @@ class CandidateIndex:
         """Candidates whose sketch shares a hash with fp's, in the order added."""
         positions: set[int] = set()
         for h in fp.shingles:
-            positions.update(self._by_hash.get(h, ()))
+            positions.update(self._recent.get(h, ()))
+        if len(self._hashes):
+            query = np.fromiter(fp.shingles, np.int64, len(fp.shingles))
+            first = np.searchsorted(self._hashes, query, "left")
+            last = np.searchsorted(self._hashes, query, "right")
+            for i in np.flatnonzero(last > first):
+                positions.update(self._rows[first[i]:last[i]].tolist())
         return [self._items[p] for p in sorted(positions)]
 
     def best_follow_ups(
@@ -235,7 +270,7 @@ def near_duplicate_score(a: Fingerprint, b: Fingerprint) -> float:
     """
     if not a.shingles or not b.shingles:
         return 0.0
-    return _overlap(a.shingles, b.shingles, a.limit, b.limit)
+    return _overlap(a, b)
 
 
 def follow_up_score(a: Fingerprint, b: Fingerprint) -> float:
@@ -262,7 +297,7 @@ def match_story(
     follow: tuple[float, Candidate] | None = None
     latest = first_seen_at - FOLLOW_UP_MIN_GAP
     # what depends on the article alone, once rather than once per candidate
-    sketch, limit, shares = fp.shingles, fp.limit, _shares(fp.entities)
+    sketch, shares = fp.shingles, _shares(fp.entities)
     if isinstance(candidates, CandidateIndex):  # the same result, from fewer candidates
         return _match_indexed(fp, latest, candidates)
     for cand in candidates:
@@ -270,7 +305,7 @@ def match_story(
         # A copy shares some of its smallest shingle hashes; disjoint sketches
         # (most candidates) cost one set test.
         if sketch and not sketch.isdisjoint(other.shingles):
-            score = _overlap(sketch, other.shingles, limit, other.limit)
+            score = _overlap(fp, other)
             if score >= NEAR_DUPLICATE_THRESHOLD and _better(score, cand, copy):
                 copy = (score, cand)
                 if score >= _SURE_COPY:  # as good as identical: no better match to find
@@ -293,7 +328,7 @@ def _match_indexed(fp: Fingerprint, latest: datetime, index: CandidateIndex) -> 
     best: tuple[float, Candidate] | None = None
     relation = "copy"
     for cand in index.sharing_hashes(fp):
-        score = _overlap(fp.shingles, cand.fingerprint.shingles, fp.limit, cand.fingerprint.limit)
+        score = _overlap(fp, cand.fingerprint)
         if score >= NEAR_DUPLICATE_THRESHOLD and _better(score, cand, best):
             best = (score, cand)
             if score >= _SURE_COPY:
@@ -433,20 +468,19 @@ def _simhash(words: list[str]) -> int:
 # --- scores -----------------------------------------------------------------------------
 
 
-def _overlap(a: frozenset[int], b: frozenset[int], limit_a: int, limit_b: int) -> float:
+def _overlap(fa: Fingerprint, fb: Fingerprint) -> float:
     """Mean of the Jaccard resemblance and the larger containment, from two sketches.
 
     Below the smaller of the two sketches' limits, each sketch holds every hash of
     its set, and those hashes are a uniform sample of the shingles (Broder 1997):
     count the shared ones there.
     """
-    limit = min(limit_a, limit_b)
-    at_most = limit.__ge__  # sum(map(...)) counts at C speed
-    below_a = len(a) if limit_a <= limit else sum(map(at_most, a))
-    below_b = len(b) if limit_b <= limit else sum(map(at_most, b))
-    shared = sum(map(at_most, a & b))
+    limit = min(fa.limit, fb.limit)
+    shared = sum(map(limit.__ge__, fa.shingles & fb.shingles))  # sum(map()) counts at C speed
     if not shared:
         return 0.0
+    below_a = bisect_right(fa.ordered, limit)
+    below_b = bisect_right(fb.ordered, limit)
     resemblance = shared / (below_a + below_b - shared)
     containment = shared / min(below_a, below_b)
     return (resemblance + containment) / 2

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from newswatch.config import load_settings
 from newswatch.extractors.fetch import Fetcher, FetchPolicy, FetchResult
@@ -31,8 +32,8 @@ from newswatch.warehouse.stories import RecentStories
 
 from .pool import ExtractionPool
 from .progress import report
-from .stages import StageTimes
 from .retry import only_transient
+from .stages import StageTimes
 
 _CHUNK = 8  # pages per call to an extraction worker
 _AHEAD = 2  # batches fetched and extracted at once
@@ -195,7 +196,9 @@ async def ingest_urls(
             i = next(starts, None)
             if i is not None:
                 batch = requests[i:i + settings.url_batch_size]
-                ahead.append(asyncio.ensure_future(fetch_and_extract(batch, fetcher, pool, times)))
+                # quote(): Prefect would otherwise walk every page of a batch for futures
+                ahead.append(asyncio.ensure_future(
+                    fetch_and_extract(quote(batch), fetcher, pool, times)))
 
         try:
             for _ in range(_AHEAD):
@@ -206,7 +209,7 @@ async def ingest_urls(
                 if loading is not None:
                     await collect(*loading)
                 loading = (asyncio.ensure_future(load_page_batch(
-                    str(settings.db), pages, settings.lock_timeout, recent, times)), pages)
+                    str(settings.db), quote(pages), settings.lock_timeout, recent, times)), pages)
             if loading is not None:
                 await collect(*loading)
         finally:  # after a failure, stop fetching; a load under way ends (its thread would)

@@ -461,6 +461,11 @@ def test_the_index_matches_as_the_list_does_on_many_random_candidates():
             assert match == match_story(query, when, cands)
             relations.add(match.relation)
     assert relations == {"copy", "follow_up", "new"}
+    recent = index.pruned(100)  # the 100 most recent, still in the order added
+    kept = [c for c in cands if c.first_seen_at >= sorted(c.first_seen_at for c in cands)[-100]]
+    assert list(recent) == kept[-100:] and len(recent) == 100
+    for query in [random_fp() for _ in range(20)]:
+        assert match_story(query, DAY2, recent) == match_story(query, DAY2, list(recent))
 
 
 # --- storage ----------------------------------------------------------------------------

@@ -47,8 +47,8 @@ class RecentStories:
     Reading and indexing thousands of fingerprints costs more than matching a
     batch against them, so a run keeps them and adds each batch's articles.
     They are read again when the warehouse holds fingerprints this run did not
-    add (another process loaded, or a batch rolled back), when the index has
-    grown well past MAX_CANDIDATES, or after an hour (the window moves on).
+    add (another process loaded, or a batch rolled back) or after an hour (the
+    window moves on); past MAX_CANDIDATES, the oldest are dropped.
     """
 
     REFRESH = timedelta(hours=1)
@@ -60,9 +60,11 @@ class RecentStories:
 
     def index(self, con: duckdb.DuckDBPyConnection, now: datetime) -> CandidateIndex:
         rows = con.execute("SELECT count(*) FROM article_fingerprints").fetchall()[0][0]
-        if (self._index is None or rows != self._rows or len(self._index) > 2 * MAX_CANDIDATES
+        if (self._index is None or rows != self._rows
                 or self._read_at is None or now - self._read_at > self.REFRESH):
             self._index, self._rows, self._read_at = CandidateIndex(candidates(con, now)), rows, now
+        elif len(self._index) > MAX_CANDIDATES + MAX_CANDIDATES // 5:
+            self._index = self._index.pruned(MAX_CANDIDATES)  # memory stays flat in a long run
         return self._index
 
     def added(self, rows: int) -> None:
