@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from benchmarks import corpus, digest
 from newswatch.extractors.dedup import Candidate, CandidateIndex, match_story
 from newswatch.extractors.worker import extract_and_tag, init_worker
 from newswatch.warehouse.connection import connect
-
-from benchmarks import corpus, digest
 
 
 def test_corpus_pages_are_distinct_articles_some_copies_some_with_entities():
