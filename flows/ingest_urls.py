@@ -57,23 +57,11 @@ class UrlIngestSummary:
     rejects: list[Reject] = field(default_factory=list)
 
 
-class FetchedBatch:
-    """A batch's pages, handed over once: the flow run keeps every task's result
-    until it ends, and must not keep every page of the run with them."""
-
-    def __init__(self, pages: list[Page]):
-        self._pages = pages
-
-    def take(self) -> list[Page]:
-        pages, self._pages = self._pages, []
-        return pages
-
-
 @task(cache_policy=NO_CACHE)
 async def fetch_and_extract(
     batch: list[tuple[str, str | None, str | None]], fetcher: Fetcher, pool: ExtractionPool,
     times: StageTimes | None = None,
-) -> FetchedBatch:
+) -> list[Page]:
     """Fetch a batch; each page goes to the extraction pool as soon as it arrives."""
     pages: list[Page] = []
     chunk: list[FetchResult] = []
@@ -110,7 +98,7 @@ async def fetch_and_extract(
                 pages.append(Page(result, reject=Reject(
                     result.url, "extract", extraction.reason or "not_article",
                     extraction.detail or "")))
-    return FetchedBatch(pages)
+    return pages
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
@@ -201,7 +189,7 @@ async def ingest_urls(
         # Up to _AHEAD batches are fetched and extracted while the one before loads.
         times, recent = StageTimes(), RecentStories()
         starts = iter(range(0, len(requests), settings.url_batch_size))
-        ahead: deque[asyncio.Future[FetchedBatch]] = deque()
+        ahead: deque[asyncio.Future[list[Page]]] = deque()
         loading: tuple[asyncio.Future, list[Page]] | None = None
 
         def fetch_next() -> None:
@@ -216,7 +204,7 @@ async def ingest_urls(
             for _ in range(_AHEAD):
                 fetch_next()
             while ahead:
-                pages = (await ahead.popleft()).take()
+                pages = await ahead.popleft()
                 fetch_next()
                 if loading is not None:
                     await collect(*loading)
