@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench screenshots pins clean
+.PHONY: demo test lint bench bench-digest screenshots pins clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,9 +26,14 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check newswatch extractors warehouse flows digest deployments benchmarks tests
 
-## bench: throughput of ingest urls against a bare loop (not part of make test)
+## bench: throughput of ingest urls against a bare loop (not part of make test): N pages, RUNS runs
 bench: $(STAMP)
-	$(PY) -m benchmarks.ingest_urls --n $(or $(N),500) --runs $(or $(RUNS),3)
+	$(PY) -m benchmarks.ingest_urls --n $(or $(N),2000) --runs $(or $(RUNS),3)
+
+## bench-digest: one day's digest and a 100k-article load on a year of news (1M articles)
+bench-digest: $(STAMP)
+	$(PY) -m benchmarks.digest --articles $(or $(ARTICLES),1000000) \
+	  --mentions $(or $(MENTIONS),10000000) --load $(or $(LOAD),100000) --runs $(or $(RUNS),3)
 
 ## screenshots: render the digest in headless Chromium and refresh docs/digest-*.png
 screenshots: $(STAMP)

@@ -106,6 +106,8 @@ class Extraction:
     detail: str | None = None
     description: str | None = None
     canonical_url: str | None = None
+    # seconds a worker spent extracting, then tagging and fingerprinting (see worker.py)
+    seconds: tuple[float, float] = (0.0, 0.0)
 
 
 @dataclass(slots=True)

@@ -23,13 +23,15 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from hashlib import blake2b
 from operator import xor
 
+import numpy as np
 from trafilatura.deduplication import sample_tokens
 
 from .records import Mention
@@ -39,6 +41,7 @@ __all__ = [
     "FOLLOW_UP_THRESHOLD",
     "NEAR_DUPLICATE_THRESHOLD",
     "Candidate",
+    "CandidateIndex",
     "Fingerprint",
     "StoryMatch",
     "fingerprint",
@@ -76,6 +79,11 @@ _SURE_COPY = 0.95
 # (about +-0.06 between unrelated texts), so it gets the smaller weight.
 _ENTITY_WEIGHT = 0.7
 
+# candidates added to an index between two sorts of its hash array
+_MERGE_EVERY = 256
+# bulk (numpy) and one-by-one scores of a pair differ by float rounding at most this
+_ROUNDING = 1e-9
+
 _MASK64 = (1 << 64) - 1
 _MASK63 = (1 << 63) - 1  # shingle hashes fit a signed BIGINT as they are
 _WORD = re.compile(r"[^\W_]+")
@@ -110,6 +118,14 @@ class Fingerprint:
     simhash: int
     shingles: frozenset[int]
     entities: tuple[tuple[str, int], ...]
+    # derived once, not once per comparison: up to where the sketch holds every
+    # hash of its set, and the sketch sorted (to count hashes below a value)
+    limit: int = field(init=False, repr=False, compare=False)
+    ordered: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "limit", _sketch_limit(self.shingles))
+        object.__setattr__(self, "ordered", tuple(sorted(self.shingles)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +136,112 @@ class Candidate:
     story_id: str
     first_seen_at: datetime
     fingerprint: Fingerprint
+
+
+class CandidateIndex:
+    """Candidates, in the order added, indexed for `match_story`.
+
+    A copy shares a sketch hash: a sorted array of every candidate's hashes
+    finds those (recent additions wait in a small dict until the next merge;
+    a dict of all of them would cost ~30 KB a candidate). A follow-up is
+    scored against every earlier candidate sharing an entity, which in a news
+    stream is nearly all of them: their entity shares, Simhash and dates are
+    kept in numpy arrays and scored at once. The match is the
+    one `match_story` finds in the plain list of the same candidates.
+    """
+
+    def __init__(self, candidates: Sequence[Candidate] = ()):
+        self._items: list[Candidate] = []
+        self._hashes = np.zeros(0, dtype=np.int64)   # sorted
+        self._rows = np.zeros(0, dtype=np.int32)     # the candidate of each hash
+        self._recent: dict[int, list[int]] = {}      # hashes not merged yet
+        self._unmerged = 0
+        self._columns: dict[str, int] = {}  # entity id -> column of _shares
+        self._shares = np.zeros((max(64, len(candidates)), 16))
+        self._simhash = np.zeros(len(self._shares), dtype=np.uint64)
+        self._seen = np.zeros(len(self._shares))  # first_seen_at, POSIX seconds
+        for cand in candidates:
+            self.append(cand)
+
+    def append(self, cand: Candidate) -> None:
+        position = len(self._items)
+        self._items.append(cand)
+        fp = cand.fingerprint
+        for h in fp.shingles:
+            self._recent.setdefault(h, []).append(position)
+        self._unmerged += 1
+        if self._unmerged >= _MERGE_EVERY:
+            self._merge()
+        if position == len(self._shares):  # room for twice as many
+            self._shares = np.vstack([self._shares, np.zeros_like(self._shares)])
+            self._simhash = np.concatenate([self._simhash, np.zeros_like(self._simhash)])
+            self._seen = np.concatenate([self._seen, np.zeros_like(self._seen)])
+        for entity, share in _shares(fp.entities).items():
+            column = self._column(entity)  # may widen the array: before indexing it
+            self._shares[position, column] = share
+        self._simhash[position] = fp.simhash
+        self._seen[position] = cand.first_seen_at.timestamp()
+
+    def _merge(self) -> None:
+        recent = [(h, p) for h, rows in self._recent.items() for p in rows]
+        hashes = np.concatenate([self._hashes, np.array([h for h, _ in recent], np.int64)])
+        rows = np.concatenate([self._rows, np.array([p for _, p in recent], np.int32)])
+        order = np.argsort(hashes, kind="stable")
+        self._hashes, self._rows = hashes[order], rows[order]
+        self._recent, self._unmerged = {}, 0
+
+    def pruned(self, keep: int) -> CandidateIndex:
+        """An index of the `keep` most recent candidates (by first_seen_at), in order."""
+        if len(self._items) <= keep:
+            return self
+        cutoff = sorted(c.first_seen_at for c in self._items)[-keep]
+        return CandidateIndex([c for c in self._items if c.first_seen_at >= cutoff][-keep:])
+
+    def _column(self, entity: str) -> int:
+        if entity not in self._columns:
+            if len(self._columns) == self._shares.shape[1]:
+                self._shares = np.hstack([self._shares, np.zeros_like(self._shares)])
+            self._columns[entity] = len(self._columns)
+        return self._columns[entity]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Candidate]:
+        return iter(self._items)
+
+    def sharing_hashes(self, fp: Fingerprint) -> list[Candidate]:
+        """Candidates whose sketch shares a hash with fp's, in the order added."""
+        positions: set[int] = set()
+        for h in fp.shingles:
+            positions.update(self._recent.get(h, ()))
+        if len(self._hashes):
+            query = np.fromiter(fp.shingles, np.int64, len(fp.shingles))
+            first = np.searchsorted(self._hashes, query, "left")
+            last = np.searchsorted(self._hashes, query, "right")
+            for i in np.flatnonzero(last > first):
+                positions.update(self._rows[first[i]:last[i]].tolist())
+        return [self._items[p] for p in sorted(positions)]
+
+    def best_follow_ups(
+        self, fp: Fingerprint, shares: dict[str, float], latest: datetime
+    ) -> list[Candidate]:
+        """The candidates first seen by `latest` whose follow-up score, computed in
+        bulk, is within rounding of the highest (if that reaches the threshold)."""
+        n = len(self._items)
+        query = np.zeros(self._shares.shape[1])
+        for entity, share in shares.items():
+            if entity in self._columns:
+                query[self._columns[entity]] = share
+        low = np.minimum(self._shares[:n], query).sum(axis=1)
+        topic = 1 - np.bitwise_count(self._simhash[:n] ^ np.uint64(fp.simhash)) / SIMHASH_BITS
+        scores = (_ENTITY_WEIGHT * low / (2 - low)
+                  + (1 - _ENTITY_WEIGHT) * np.maximum(0.0, 2 * topic - 1))
+        scores[(low <= 0) | (self._seen[:n] > latest.timestamp())] = -1.0
+        best = scores.max(initial=-1.0)
+        if best < FOLLOW_UP_THRESHOLD - _ROUNDING:
+            return []
+        return [self._items[p] for p in np.flatnonzero(scores >= best - _ROUNDING)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +270,7 @@ def near_duplicate_score(a: Fingerprint, b: Fingerprint) -> float:
     """
     if not a.shingles or not b.shingles:
         return 0.0
-    return _overlap(a.shingles, b.shingles, _sketch_limit(a.shingles))
+    return _overlap(a, b)
 
 
 def follow_up_score(a: Fingerprint, b: Fingerprint) -> float:
@@ -162,25 +284,28 @@ def follow_up_score(a: Fingerprint, b: Fingerprint) -> float:
 
 
 def match_story(
-    fp: Fingerprint, first_seen_at: datetime, candidates: Sequence[Candidate]
+    fp: Fingerprint, first_seen_at: datetime, candidates: Sequence[Candidate] | CandidateIndex
 ) -> StoryMatch:
     """The story an article joins: its best copy, else its best follow-up, else a new one.
 
     A follow-up only continues a candidate first seen FOLLOW_UP_MIN_GAP or more
     before `first_seen_at`; a copy may match any candidate. Ties go to the
-    earliest candidate. Datetimes must be all aware (or all naive).
+    earliest candidate. Datetimes must be all aware (or all naive). A
+    CandidateIndex gives the same match as the list of its candidates, faster.
     """
     copy: tuple[float, Candidate] | None = None
     follow: tuple[float, Candidate] | None = None
     latest = first_seen_at - FOLLOW_UP_MIN_GAP
     # what depends on the article alone, once rather than once per candidate
-    sketch, limit, shares = fp.shingles, _sketch_limit(fp.shingles), _shares(fp.entities)
+    sketch, shares = fp.shingles, _shares(fp.entities)
+    if isinstance(candidates, CandidateIndex):  # the same result, from fewer candidates
+        return _match_indexed(fp, latest, candidates)
     for cand in candidates:
         other = cand.fingerprint
         # A copy shares some of its smallest shingle hashes; disjoint sketches
         # (most candidates) cost one set test.
         if sketch and not sketch.isdisjoint(other.shingles):
-            score = _overlap(sketch, other.shingles, limit)
+            score = _overlap(fp, other)
             if score >= NEAR_DUPLICATE_THRESHOLD and _better(score, cand, copy):
                 copy = (score, cand)
                 if score >= _SURE_COPY:  # as good as identical: no better match to find
@@ -195,6 +320,31 @@ def match_story(
             logger.debug("%s of %s (score %.3f)", relation, cand.article_id, score)
             return StoryMatch(cand.story_id, relation, cand.article_id, score)
     return StoryMatch(None, "new", None, 0.0)
+
+
+def _match_indexed(fp: Fingerprint, latest: datetime, index: CandidateIndex) -> StoryMatch:
+    """match_story's loop in two passes: copies among candidates sharing a hash
+    (the others fail its set test), then, only without a copy, follow-ups."""
+    best: tuple[float, Candidate] | None = None
+    relation = "copy"
+    for cand in index.sharing_hashes(fp):
+        score = _overlap(fp, cand.fingerprint)
+        if score >= NEAR_DUPLICATE_THRESHOLD and _better(score, cand, best):
+            best = (score, cand)
+            if score >= _SURE_COPY:
+                break
+    shares = _shares(fp.entities)
+    if best is None and shares:
+        relation = "follow_up"
+        for cand in index.best_follow_ups(fp, shares, latest):
+            score = _follow_up(shares, fp.simhash, cand.fingerprint)
+            if score >= FOLLOW_UP_THRESHOLD and _better(score, cand, best):
+                best = (score, cand)
+    if best is None:
+        return StoryMatch(None, "new", None, 0.0)
+    score, cand = best
+    logger.debug("%s of %s (score %.3f)", relation, cand.article_id, score)
+    return StoryMatch(cand.story_id, relation, cand.article_id, score)
 
 
 def fingerprint_to_row(fp: Fingerprint) -> tuple[int, list[int], list[str], list[int]]:
@@ -318,21 +468,19 @@ def _simhash(words: list[str]) -> int:
 # --- scores -----------------------------------------------------------------------------
 
 
-def _overlap(a: frozenset[int], b: frozenset[int], limit_a: int) -> float:
+def _overlap(fa: Fingerprint, fb: Fingerprint) -> float:
     """Mean of the Jaccard resemblance and the larger containment, from two sketches.
 
     Below the smaller of the two sketches' limits, each sketch holds every hash of
     its set, and those hashes are a uniform sample of the shingles (Broder 1997):
     count the shared ones there.
     """
-    limit_b = _sketch_limit(b)
-    limit = min(limit_a, limit_b)
-    at_most = limit.__ge__  # sum(map(...)) counts at C speed
-    below_a = len(a) if limit_a <= limit else sum(map(at_most, a))
-    below_b = len(b) if limit_b <= limit else sum(map(at_most, b))
-    shared = sum(map(at_most, a & b))
+    limit = min(fa.limit, fb.limit)
+    shared = sum(map(limit.__ge__, fa.shingles & fb.shingles))  # sum(map()) counts at C speed
     if not shared:
         return 0.0
+    below_a = bisect_right(fa.ordered, limit)
+    below_b = bisect_right(fb.ordered, limit)
     resemblance = shared / (below_a + below_b - shared)
     containment = shared / min(below_a, below_b)
     return (resemblance + containment) / 2

@@ -7,6 +7,8 @@ watchlist file, in `init_worker`; pages then arrive as (html, url) pairs.
 
 from __future__ import annotations
 
+import time
+
 from .annotate import annotate
 from .article import Extraction, extract_article
 from .dedup import fingerprint
@@ -29,13 +31,16 @@ def extract_and_tag(html: str, url: str | None) -> Extraction:
     if _tagger is None:
         raise RuntimeError("init_worker was not called in this process")
     kwargs = {"min_chars": _min_chars} if _min_chars is not None else {}
+    started = time.perf_counter()
     extraction = extract_article(html, url, **kwargs)
+    extracted = time.perf_counter()
     if extraction.article is not None:
         article = extraction.article
         annotate(article, _tagger)
         # story matching needs it later: compute it here, on every core
         article.fingerprint = fingerprint(article.text, article.mentions)
         extraction.article.raw = ""  # the caller holds the page already
+    extraction.seconds = (extracted - started, time.perf_counter() - extracted)
     return extraction
 
 

@@ -1,5 +1,8 @@
 """Ingest web pages: fetch -> extract and tag (both cores) -> load, one task per batch.
 
+Batches overlap: batch i + 1 is fetched while batch i's last pages are
+extracted and batch i - 1 loads, so that neither the network nor the cores wait.
+
 The fetcher retries each URL itself (backoff, Retry-After), so a batch task
 is not retried as a whole: that would fetch every page again. Loading
 retries only while another process holds the warehouse.
@@ -9,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import asdict, dataclass, field
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import PrefectFuture
+from prefect.utilities.annotations import quote
 
 from newswatch.config import load_settings
 from newswatch.extractors.fetch import Fetcher, FetchPolicy, FetchResult
@@ -24,12 +28,15 @@ from newswatch.extractors.watchlist import load_watchlist
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.load import record_rejects, sync_entities
 from newswatch.warehouse.pages import Page, load_pages, validators
+from newswatch.warehouse.stories import RecentStories
 
 from .pool import ExtractionPool
 from .progress import report
 from .retry import only_transient
+from .stages import StageTimes
 
 _CHUNK = 8  # pages per call to an extraction worker
+_AHEAD = 2  # batches fetched and extracted at once
 
 
 @dataclass
@@ -47,6 +54,7 @@ class UrlIngestSummary:
     extracted: int = 0        # pages that were articles
     tagged: int = 0           # articles with at least one watched entity
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # see StageTimes
     outcomes: dict[str, int] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
 
@@ -74,7 +82,8 @@ class UrlIngestSummary:
 
 @task(cache_policy=NO_CACHE)
 async def fetch_and_extract(
-    batch: list[tuple[str, str | None, str | None]], fetcher: Fetcher, pool: ExtractionPool
+    batch: list[tuple[str, str | None, str | None]], fetcher: Fetcher, pool: ExtractionPool,
+    times: StageTimes | None = None,
 ) -> list[Page]:
     """Fetch a batch; each page goes to the extraction pool as soon as it arrives."""
     pages: list[Page] = []
@@ -87,20 +96,24 @@ async def fetch_and_extract(
         pending.append((list(chunk), asyncio.ensure_future(pool.extract_many(work))))
         chunk.clear()
 
-    async for result in fetcher.fetch_many(batch):
-        if result.ok and result.html is not None:
-            chunk.append(result)
-            if len(chunk) >= _CHUNK:
-                send()
-        elif result.outcome == "not_modified":
-            pages.append(Page(result))
-        else:
-            pages.append(Page(result, reject=Reject(
-                result.url, "fetch", result.outcome, result.error or result.outcome)))
+    times = times or StageTimes()
+    with times.fetching():
+        async for result in fetcher.fetch_many(batch):
+            if result.ok and result.html is not None:
+                chunk.append(result)
+                if len(chunk) >= _CHUNK:
+                    send()
+            elif result.outcome == "not_modified":
+                pages.append(Page(result))
+            else:
+                pages.append(Page(result, reject=Reject(
+                    result.url, "fetch", result.outcome, result.error or result.outcome)))
     if chunk:
         send()
     for results, future in pending:
         for result, extraction in zip(results, await future, strict=True):
+            times.add("extract", extraction.seconds[0])
+            times.add("tag", extraction.seconds[1])
             if extraction.article is not None:
                 extraction.article.url = result.url
                 pages.append(Page(result, article=extraction.article))
@@ -113,11 +126,20 @@ async def fetch_and_extract(
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
       retry_jitter_factor=0.5, retry_condition_fn=only_transient)
-def load_page_batch(db: str, pages: list[Page], lock_timeout: float) -> tuple[int, int, int]:
-    """Load one batch in one transaction; (inserted, already held, mentions)."""
-    with connect(db, lock_timeout=lock_timeout) as con:
-        result = load_pages(con, pages)
-    return result.articles.inserted, result.articles.duplicates, result.articles.mentions
+async def load_page_batch(
+    db: str, pages: list[Page], lock_timeout: float, recent: RecentStories | None = None,
+    times: StageTimes | None = None,
+) -> tuple[int, int, int]:
+    """Load one batch in one transaction, in a thread; (inserted, already held, mentions)."""
+    def load() -> tuple[int, int, int]:
+        started = time.perf_counter()
+        with connect(db, lock_timeout=lock_timeout) as con:
+            result = load_pages(con, pages, recent=recent)
+        if times is not None:
+            times.add("load", time.perf_counter() - started)
+        return result.articles.inserted, result.articles.duplicates, result.articles.mentions
+
+    return await asyncio.to_thread(load)
 
 
 @flow(name="ingest-urls")
@@ -164,10 +186,10 @@ async def ingest_urls(
     done = 0
     report(0, len(requests))
 
-    async def collect(load: PrefectFuture, pages: list[Page]) -> None:
-        """Wait for a batch's load (without blocking the loop) and count it."""
+    async def collect(load: asyncio.Future, pages: list[Page]) -> None:
+        """Wait for a batch's load and count it."""
         nonlocal done
-        inserted, held, mentions = await asyncio.to_thread(load.result)
+        inserted, held, mentions = await load
         summary.add_pages(pages)
         summary.ingested += inserted
         summary.already_held += held
@@ -178,20 +200,38 @@ async def ingest_urls(
     async with Fetcher(policy) as fetcher, ExtractionPool(
         str(watchlist_path), settings.extract_workers, settings.min_article_chars
     ) as pool:
-        # Batch i loads (in a thread) while batch i + 1 is fetched and extracted.
-        pending: tuple[PrefectFuture, list[Page]] | None = None
-        for i in range(0, len(requests), settings.url_batch_size):
-            batch = requests[i:i + settings.url_batch_size]
-            started_batch = time.perf_counter()
-            pages = await fetch_and_extract(batch, fetcher, pool)
-            logger.debug("batch of %d fetched and extracted in %.2f s", len(batch),
-                         time.perf_counter() - started_batch)
-            if pending is not None:
-                await collect(*pending)
-            pending = (load_page_batch.submit(str(settings.db), pages, settings.lock_timeout),
-                       pages)
-        if pending is not None:
-            await collect(*pending)
+        # Up to _AHEAD batches are fetched and extracted while the one before loads.
+        times, recent = StageTimes(), RecentStories()
+        starts = iter(range(0, len(requests), settings.url_batch_size))
+        ahead: deque[asyncio.Future[list[Page]]] = deque()
+        loading: tuple[asyncio.Future, list[Page]] | None = None
+
+        def fetch_next() -> None:
+            i = next(starts, None)
+            if i is not None:
+                batch = requests[i:i + settings.url_batch_size]
+                # quote(): Prefect would otherwise walk every page of a batch for futures
+                ahead.append(asyncio.ensure_future(
+                    fetch_and_extract(quote(batch), fetcher, pool, times)))
+
+        try:
+            for _ in range(_AHEAD):
+                fetch_next()
+            while ahead:
+                pages = await ahead.popleft()
+                fetch_next()
+                if loading is not None:
+                    await collect(*loading)
+                loading = (asyncio.ensure_future(load_page_batch(
+                    str(settings.db), quote(pages), settings.lock_timeout, recent, times)), pages)
+            if loading is not None:
+                await collect(*loading)
+        finally:  # after a failure, stop fetching; a load under way ends (its thread would)
+            for future in ahead:
+                future.cancel()
+            await asyncio.gather(*ahead, *(loading[:1] if loading else ()),
+                                 return_exceptions=True)
+        summary.stage_seconds = {k: round(v, 3) for k, v in times.seconds.items()}
 
     return await _finish(summary, invalid, started)
 
@@ -216,8 +256,10 @@ async def _finish(summary: UrlIngestSummary, invalid: list[Reject],
 
 def count_rows(summary: UrlIngestSummary) -> list[dict]:
     """The artifact's rows: the counts, then every reject reason and fetch outcome."""
-    counts = {k: v for k, v in asdict(summary).items() if k not in ("rejects", "outcomes")}
+    counts = {k: v for k, v in asdict(summary).items()
+              if k not in ("rejects", "outcomes", "stage_seconds")}
     rows = [{"count": k, "value": v} for k, v in counts.items()]
+    rows += [{"count": f"seconds: {k}", "value": v} for k, v in summary.stage_seconds.items()]
     rejected: dict[str, int] = {}
     for reject in summary.rejects:
         key = f"rejected: {reject.stage} {reject.reason}"

@@ -26,31 +26,46 @@ class ExtractionPool:
         self._args = (watchlist_path, min_chars)
         self._workers = max(1, min(workers, os.cpu_count() or 1))
         self._executor: ProcessPoolExecutor | None = None
+        self._started: asyncio.Future[ProcessPoolExecutor] | None = None
 
     async def __aenter__(self) -> ExtractionPool:
+        # Starting the forkserver and its workers blocks for a while: do it in a
+        # thread, so that the first pages are fetched meanwhile.
+        self._started = asyncio.ensure_future(asyncio.to_thread(self._start))
+        return self
+
+    def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["newswatch.extractors.worker"])
-        self._executor = ProcessPoolExecutor(
+        executor = ProcessPoolExecutor(
             self._workers, mp_context=context, initializer=init_worker, initargs=self._args
         )
         # Start the workers now and let trafilatura load its models while the
         # first pages are being fetched, not when they arrive.
         for _ in range(self._workers):
-            self._executor.submit(extract_and_tag, _WARM_UP, None)
-        return self
+            executor.submit(extract_and_tag, _WARM_UP, None)
+        self._executor = executor
+        return executor
 
     async def __aexit__(self, *exc: object) -> None:
+        if self._started is not None:
+            await asyncio.wait([self._started])
+            self._started = None
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
+    async def _ready(self) -> ProcessPoolExecutor:
+        assert self._started is not None, "use ExtractionPool as an async context manager"
+        return await self._started
+
     async def extract(self, html: str, url: str | None) -> Extraction:
-        assert self._executor is not None, "use ExtractionPool as an async context manager"
+        executor = await self._ready()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, extract_and_tag, html, url)
+        return await loop.run_in_executor(executor, extract_and_tag, html, url)
 
     async def extract_many(self, pages: list[tuple[str, str | None]]) -> list[Extraction]:
         """Extract a chunk of (html, url) pages in one worker call."""
-        assert self._executor is not None, "use ExtractionPool as an async context manager"
+        executor = await self._ready()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, extract_and_tag_many, pages)
+        return await loop.run_in_executor(executor, extract_and_tag_many, pages)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import pathlib
+import random
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -25,6 +26,7 @@ from newswatch.extractors.dedup import (
     FOLLOW_UP_THRESHOLD,
     NEAR_DUPLICATE_THRESHOLD,
     Candidate,
+    CandidateIndex,
     Fingerprint,
     StoryMatch,
     fingerprint,
@@ -415,6 +417,55 @@ def test_a_text_without_entities_is_never_a_follow_up(fp):
     candidates = [candidate(fp, "unrelated_football", "s-football", DAY1)]
     report = "Riverside beat Northgate 3-0 in the league on Tuesday, a week after the cup tie."
     assert match_story(fingerprint(report), DAY2, candidates).relation == "new"
+
+
+def test_the_index_matches_as_the_list_does(fp, tagger):
+    # every kind of candidate, some copies, some follow-ups, some unrelated, at several times
+    names = ["eurasia_desk", "eurasia_desk trimmed", "steppe_courier", "unrelated_football",
+             "followup_withdrawal_begins", *OFF_TOPIC]
+    cands = [candidate(fp, name, f"s-{i}", DAY1 + timedelta(hours=3 * i))
+             for i, name in enumerate(names)]
+    index = CandidateIndex(cands)
+    assert list(index) == cands
+    copy = with_boilerplate(trimmed(text("followup_withdrawal_begins")))
+    queries = [fp("wire_massimov_outlet_a"), fp("eurasia_desk with boilerplate"),
+               fp("followup_withdrawal_begins"), fp("seed_000"),
+               fingerprint(copy, tagger.tag(copy))]
+    relations = set()
+    for query in queries:
+        for when in (DAY1, DAY2, DAY2 + timedelta(days=2)):
+            assert match_story(query, when, index) == match_story(query, when, cands)
+            relations.add(match_story(query, when, index).relation)
+    assert relations == {"copy", "follow_up", "new"}
+
+
+def test_the_index_matches_as_the_list_does_on_many_random_candidates():
+    rng = random.Random(7)
+    entities = ["kazakhstan", "russia", "csto", "tokayev", "putin", "almaty"]
+    words = [f"w{i}" for i in range(300)]
+
+    def random_fp() -> Fingerprint:  # few entities, counts and simhashes: many ties
+        counts = {e: rng.randint(1, 3) for e in rng.sample(entities, rng.randint(0, 3))}
+        text = " ".join(rng.choices(words, k=rng.choice([8, 40, 400])))
+        return Fingerprint(rng.choice([0, 2**64 - 1, 2**40 + 5, rng.getrandbits(64)]),
+                           fingerprint(text).shingles, tuple(sorted(counts.items())))
+
+    cands = [Candidate(f"a{i}", f"s{i % 50}", DAY1 + timedelta(hours=rng.randint(0, 48)),
+                       random_fp()) for i in range(300)]
+    cands += [Candidate("dup", "s-dup", cands[5].first_seen_at, cands[5].fingerprint)]
+    index = CandidateIndex(cands)
+    relations = set()
+    for query in [random_fp() for _ in range(60)] + [cands[5].fingerprint]:
+        for when in (DAY1, DAY2, DAY2 + timedelta(days=1)):
+            match = match_story(query, when, index)
+            assert match == match_story(query, when, cands)
+            relations.add(match.relation)
+    assert relations == {"copy", "follow_up", "new"}
+    recent = index.pruned(100)  # the 100 most recent, still in the order added
+    kept = [c for c in cands if c.first_seen_at >= sorted(c.first_seen_at for c in cands)[-100]]
+    assert list(recent) == kept[-100:] and len(recent) == 100
+    for query in [random_fp() for _ in range(20)]:
+        assert match_story(query, DAY2, recent) == match_story(query, DAY2, list(recent))
 
 
 # --- storage ----------------------------------------------------------------------------

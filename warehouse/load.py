@@ -21,7 +21,7 @@ from newswatch.extractors.identity import article_id, content_hash
 from newswatch.extractors.records import Article, Reject
 
 from .bulk import append, stage, transaction
-from .stories import assign_stories
+from .stories import RecentStories, assign_stories
 
 if TYPE_CHECKING:
     from newswatch.extractors.watchlist import Watchlist
@@ -65,11 +65,15 @@ def load_batch(
     raw_kind: str = "seed_file",
     encoding: str | None = "utf-8",
     now: datetime | None = None,
+    recent: RecentStories | None = None,
 ) -> LoadResult:
-    """Load tagged articles, their raw text and their mentions in one transaction."""
+    """Load tagged articles, their raw text and their mentions in one transaction.
+
+    `recent`: the story candidates kept by a run of many batches (see RecentStories).
+    """
     with transaction(con):
         result = stage_articles(con, articles, raw_kind=raw_kind, encoding=encoding,
-                                now=now or datetime.now(UTC))
+                                now=now or datetime.now(UTC), recent=recent)
     log.info("loaded %d new articles (%d already held), %d mentions",
              result.inserted, result.duplicates, result.mentions)
     return result
@@ -82,6 +86,7 @@ def stage_articles(
     raw_kind: str | None,
     encoding: str | None,
     now: datetime,
+    recent: RecentStories | None = None,
 ) -> LoadResult:
     """Insert the articles the warehouse does not hold yet, inside the caller's transaction.
 
@@ -129,15 +134,14 @@ def stage_articles(
         """
         CREATE TEMP TABLE new_ids AS
         SELECT s.article_id FROM stage_articles s
-        WHERE NOT EXISTS (SELECT 1 FROM articles a
-                          WHERE a.article_id = s.article_id
-                             OR a.content_hash = s.content_hash)
-        """
+        WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.article_id = s.article_id)
+          AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.content_hash = s.content_hash)
+        """  # two anti-joins: hash joins, where one with OR compares every pair
     )
     ids = [r[0] for r in con.execute("SELECT article_id FROM new_ids").fetchall()]
     # Copies and follow-ups join the story of an earlier article.
     by_id = {row[0]: article for row, article in zip(article_rows, kept, strict=True)}
-    stories = assign_stories(con, [(aid, by_id[aid]) for aid in ids], now)
+    stories = assign_stories(con, [(aid, by_id[aid]) for aid in ids], now, recent)
     con.execute("CREATE TEMP TABLE story_map (article_id VARCHAR, story_id VARCHAR)")
     append(con, "story_map", list(stories.items()))
     columns = _ARTICLE_COLUMNS.replace("story_id", "coalesce(m.story_id, s.story_id)")

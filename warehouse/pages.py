@@ -20,6 +20,7 @@ from newswatch.extractors.records import Article, Reject
 
 from .bulk import append, stage, transaction
 from .load import LoadResult, record_rejects, stage_articles
+from .stories import RecentStories
 
 if TYPE_CHECKING:
     from newswatch.extractors.fetch import FetchResult
@@ -55,20 +56,26 @@ def validators(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> dict[str,
 
 
 def load_pages(
-    con: duckdb.DuckDBPyConnection, pages: Sequence[Page], *, now: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    pages: Sequence[Page],
+    *,
+    now: datetime | None = None,
+    recent: RecentStories | None = None,
 ) -> PageLoadResult:
-    """Record a batch of fetched pages in one transaction."""
+    """Record a batch of fetched pages in one transaction (`recent`: see RecentStories)."""
     with transaction(con):
-        return stage_pages(con, pages, now=now or datetime.now(UTC))
+        return stage_pages(con, pages, now=now or datetime.now(UTC), recent=recent)
 
 
 def stage_pages(
-    con: duckdb.DuckDBPyConnection, pages: Sequence[Page], *, now: datetime
+    con: duckdb.DuckDBPyConnection, pages: Sequence[Page], *, now: datetime,
+    recent: RecentStories | None = None,
 ) -> PageLoadResult:
     """`load_pages` inside the caller's transaction (the staged-batch merge adds its own row)."""
     articles = [p.article for p in pages if p.article is not None]
     result = PageLoadResult()
-    result.articles = stage_articles(con, articles, raw_kind=None, encoding=None, now=now)
+    result.articles = stage_articles(con, articles, raw_kind=None, encoding=None, now=now,
+                                     recent=recent)
     ids = [article_id(a) for a in articles]
     held = {r[0] for r in con.execute(
         "SELECT article_id FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",

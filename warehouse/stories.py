@@ -14,6 +14,7 @@ import duckdb
 
 from newswatch.extractors.dedup import (
     Candidate,
+    CandidateIndex,
     Fingerprint,
     fingerprint,
     fingerprint_from_row,
@@ -40,15 +41,52 @@ def candidates(con: duckdb.DuckDBPyConnection, now: datetime) -> list[Candidate]
             for aid, story, when, *fp in rows]
 
 
+class RecentStories:
+    """The candidates of one run's batches, read from the warehouse once.
+
+    Reading and indexing thousands of fingerprints costs more than matching a
+    batch against them, so a run keeps them and adds each batch's articles.
+    They are read again when the warehouse holds fingerprints this run did not
+    add (another process loaded, or a batch rolled back) or after an hour (the
+    window moves on); past MAX_CANDIDATES, the oldest are dropped.
+    """
+
+    REFRESH = timedelta(hours=1)
+
+    def __init__(self) -> None:
+        self._index: CandidateIndex | None = None
+        self._rows = -1       # article_fingerprints rows the index accounts for
+        self._read_at: datetime | None = None
+
+    def index(self, con: duckdb.DuckDBPyConnection, now: datetime) -> CandidateIndex:
+        rows = con.execute("SELECT count(*) FROM article_fingerprints").fetchall()[0][0]
+        if (self._index is None or rows != self._rows
+                or self._read_at is None or now - self._read_at > self.REFRESH):
+            self._index, self._rows, self._read_at = CandidateIndex(candidates(con, now)), rows, now
+        elif len(self._index) > MAX_CANDIDATES + MAX_CANDIDATES // 5:
+            self._index = self._index.pruned(MAX_CANDIDATES)  # memory stays flat in a long run
+        return self._index
+
+    def added(self, rows: int) -> None:
+        """This run appended `rows` fingerprints (its index holds them already)."""
+        self._rows += rows
+
+
 def assign_stories(
-    con: duckdb.DuckDBPyConnection, new: Sequence[tuple[str, Article]], now: datetime
+    con: duckdb.DuckDBPyConnection,
+    new: Sequence[tuple[str, Article]],
+    now: datetime,
+    recent: RecentStories | None = None,
 ) -> dict[str, str]:
     """Story ids for new articles (by article id); records fingerprints and links.
 
     Articles are matched in the order of their dates, each against the
-    warehouse's recent articles and the batch's earlier ones.
+    warehouse's recent articles and the batch's earlier ones. `recent` keeps
+    the candidates from one batch of a run to the next.
     """
-    pool = candidates(con, now)
+    if not new:
+        return {}
+    pool = (recent or RecentStories()).index(con, now)
     stories: dict[str, str] = {}
     fingerprint_rows, link_rows = [], []
     for aid, article in sorted(new, key=lambda pair: pair[1].published_at or now):
@@ -63,6 +101,8 @@ def assign_stories(
         pool.append(Candidate(aid, story, when, fp))
     append(con, "article_fingerprints", fingerprint_rows)
     append(con, "story_links", link_rows)
+    if recent is not None:
+        recent.added(len(fingerprint_rows))
     return stories
 
 

@@ -1,0 +1,196 @@
+"""The digest on a year of news: build one day's data, load a day's worth of batches.
+
+    python -m benchmarks.digest --articles 1000000 --mentions 10000000 --load 100000
+
+Builds a synthetic warehouse with the real migrations: ARTICLES articles
+first seen evenly over 365 days, MENTIONS mentions of the watchlist's
+entities spread over them, and a fingerprint per article (as story matching
+stores them), all generated in bulk by DuckDB. Then it times, RUNS times:
+
+- building one day's digest data: warehouse.digest.new_articles (the
+  digest_new_articles and digest_article_entities macros, the spans, the
+  story links) and warehouse.digest.attention (digest_attention);
+- loading LOAD new articles with ten mentions each through the real load
+  path (warehouse.load.load_batch: staging, anti-joins against the
+  warehouse, story matching against the last 14 days, fingerprints, raw
+  documents), in batches of BATCH, as one run of `ingest` would.
+
+The warehouse is built once (`--db` keeps it for another time); each load
+run works on a copy of it, so runs do not feed each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WATCHLIST = ROOT / "seeds" / "watchlist.toml"
+END = datetime(2026, 11, 1, tzinfo=UTC)   # the warehouse's year ends here
+TZ = "Asia/Almaty"
+
+
+def build(path: Path, articles: int, mentions: int) -> None:
+    """A warehouse of `articles` over the year before END, `mentions` spread over them."""
+    from newswatch.extractors.watchlist import load_watchlist
+    from newswatch.warehouse.connection import connect
+    from newswatch.warehouse.load import sync_entities
+
+    with connect(path) as con:
+        sync_entities(con, load_watchlist(WATCHLIST))
+        start = END - timedelta(days=365)
+        step = 365 * 86400 / articles
+        # ids are hashes, as newswatch's are: no order to exploit
+        con.execute("CREATE TEMP MACRO aid(i) AS left(md5('article ' || i), 16)")
+        # article i: first seen i * step seconds into the year; every 5th joins
+        # the story of the article before it
+        con.execute(f"""
+            INSERT INTO articles
+            SELECT aid(i),
+                   'https://outlet' || (i % 40) || '.example/news/' || i,
+                   'https://outlet' || (i % 40) || '.example/news/' || i,
+                   NULL, 'Headline of article ' || i || ' about the region',
+                   'Outlet ' || (i % 40), 'Reporter ' || (i % 300), seen, seen, 'en',
+                   'Headline of article ' || i || ' about the region. '
+                       || repeat('A sentence of the body of the article. ', 40),
+                   md5(i::VARCHAR),
+                   aid(i - CASE WHEN i % 5 = 4 THEN 1 ELSE 0 END)
+            FROM (SELECT i, TIMESTAMPTZ '{start.isoformat()}' + to_seconds(i * {step}) AS seen
+                  FROM range({articles}) t(i))
+        """)
+        entities = [r[0] for r in con.execute(
+            "SELECT entity_id FROM entities ORDER BY entity_id").fetchall()]
+        per = mentions / articles
+        # mention j belongs to article floor(j / per), in article order as batches load them;
+        # its entity is skewed towards the first few (a story has its main actors)
+        con.execute(f"""
+            INSERT INTO mentions
+            SELECT aid(floor(j / {per})::BIGINT), e.entity_id, e.name,
+                   s, s + length(e.name), 'A sentence that names ' || e.name || '.'
+            FROM (SELECT j, (hash(j) % 1600)::INTEGER AS s,
+                         least(floor(-ln(1 - (hash(j, 1) % 1000000) / 1000000.0) * 6),
+                               {len(entities) - 1})::INTEGER AS k
+                  FROM range({mentions}) t(j)) m
+            JOIN (SELECT row_number() OVER (ORDER BY entity_id) - 1 AS k, entity_id, name
+                  FROM entities) e USING (k)
+            ORDER BY j
+        """)
+        con.execute(f"""
+            INSERT INTO article_fingerprints
+            SELECT aid(i), (hash(i) >> 1)::BIGINT,
+                   list_sort(list_transform(range(200), lambda x: (hash(i, x) >> 1)::BIGINT)),
+                   ['{entities[0]}', '{entities[1 % len(entities)]}'], [3, 1]
+            FROM range({articles}) t(i)
+        """)
+        con.execute(f"""
+            INSERT INTO story_links
+            SELECT aid(i), 'follow_up', aid(i - 1), 0.5,
+                   TIMESTAMPTZ '{start.isoformat()}' + to_seconds(i * {step})
+            FROM range(4, {articles}, 5) t(i)
+        """)
+        con.execute("CHECKPOINT")
+
+
+def time_digest(path: Path, day: date) -> tuple[float, int, int]:
+    """Seconds to build one day's digest data; (seconds, articles, entities)."""
+    from newswatch.warehouse.connection import connect
+    from newswatch.warehouse.digest import attention, new_articles
+
+    with connect(path, read_only=True) as con:
+        started = time.perf_counter()
+        found = new_articles(con, day, TZ)
+        focus = attention(con, day, TZ)
+        return time.perf_counter() - started, len(found), len(focus)
+
+
+def synthetic_articles(n: int, seed: int, now: datetime) -> list:
+    """n tagged articles as extraction workers hand them over (fingerprints computed)."""
+    from newswatch.extractors.dedup import Fingerprint
+    from newswatch.extractors.records import Article, Mention
+    from newswatch.extractors.watchlist import load_watchlist
+
+    entities = [(e.entity_id, e.name) for e in load_watchlist(WATCHLIST)]
+    rng = random.Random(seed)
+    body = "A sentence of the body of a newly fetched article. " * 30
+    articles = []
+    for i in range(n):
+        title = f"New article {seed}-{i} on the region"
+        mentions = []
+        for k in range(10):
+            eid, name = entities[min(int(rng.expovariate(1 / 6)), len(entities) - 1)]
+            start = 80 + 150 * k
+            mentions.append(Mention(eid, name, start, start + len(name),
+                                    f"A sentence that names {name}."))
+        counts: dict[str, int] = {}
+        for m in mentions:
+            counts[m.entity_id] = counts.get(m.entity_id, 0) + 1
+        fp = Fingerprint(rng.getrandbits(64), frozenset(rng.getrandbits(63) for _ in range(200)),
+                         tuple(sorted(counts.items())))
+        articles.append(Article(
+            text=f"{title}. {body} Article {seed}-{i}.", raw=f"<html>{title}</html>",
+            title=title, url=f"https://new.example/{seed}/{i}", outlet="New Outlet",
+            published_at=now - timedelta(minutes=rng.randint(0, 600)), language="en",
+            mentions=mentions, fingerprint=fp))
+    return articles
+
+
+def time_load(path: Path, n: int, batch: int, seed: int) -> float:
+    """Seconds to load n new articles in batches, on a copy of the warehouse."""
+    from newswatch.warehouse.connection import connect
+    from newswatch.warehouse.load import load_batch
+    from newswatch.warehouse.stories import RecentStories
+
+    now = END + timedelta(hours=1)
+    articles = synthetic_articles(n, seed, now)
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "copy.duckdb"
+        shutil.copy(path, copy)
+        recent = RecentStories()
+        started = time.perf_counter()
+        with connect(copy) as con:
+            for i in range(0, n, batch):
+                load_batch(con, articles[i:i + batch], now=now, recent=recent)
+        seconds = time.perf_counter() - started
+        with connect(copy, read_only=True) as con:
+            held = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
+    return seconds, held
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=1_000_000)
+    parser.add_argument("--mentions", type=int, default=10_000_000)
+    parser.add_argument("--load", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--db", type=Path, help="keep the warehouse here (reused when present)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.db or Path(tmp) / "year.duckdb"
+        if not path.exists():
+            started = time.perf_counter()
+            build(path, args.articles, args.mentions)
+            print(f"built {args.articles:,} articles, {args.mentions:,} mentions in"
+                  f" {time.perf_counter() - started:.1f} s ({path.stat().st_size / 2**20:.0f} MB)")
+        day = (END - timedelta(days=1)).date()
+        digest = [time_digest(path, day) for _ in range(args.runs)]
+        _, found, focus = digest[0]
+        print(f"  one day's digest data ({day}, {found} articles, {focus} entities):"
+              f" {statistics.median(d[0] for d in digest):.3f} s"
+              f" (runs: {', '.join(f'{d[0]:.3f}' for d in digest)})")
+        loads = [time_load(path, args.load, args.batch, seed) for seed in range(args.runs)]
+        seconds = statistics.median(s for s, _ in loads)
+        print(f"  loading {args.load:,} articles with {10 * args.load:,} mentions in batches of"
+              f" {args.batch}: {seconds:.1f} s, {args.load / seconds:,.0f} articles/s"
+              f" (runs: {', '.join(f'{s:.1f}' for s, _ in loads)}; warehouse then holds"
+              f" {loads[0][1]:,} articles)")
+
+
+if __name__ == "__main__":
+    main()
