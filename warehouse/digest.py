@@ -84,9 +84,9 @@ def new_articles(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[Dig
     rows = con.execute(
         "SELECT d.article_id, d.story_id, d.title, d.outlet, d.url, d.seed_file,"
         " d.published_at, d.first_seen_at, d.mentions, a.text"
-        " FROM digest_new_articles(?, ?) d JOIN articles a USING (article_id)"
+        " FROM digest_new_articles(?, ?) d JOIN digest_day_articles(?, ?) a USING (article_id)"
         " ORDER BY d.weight DESC, d.first_seen_at, d.article_id",
-        [day, tz],
+        [day, tz, day, tz],
     ).fetchall()
     articles = {r[0]: DigestArticle(*r[:9], text=r[9]) for r in rows}
     if not articles:
@@ -97,10 +97,9 @@ def new_articles(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[Dig
         articles[aid].entities.append((name, count))
     for aid, eid, surface, start, end, sentence in con.execute(
         "SELECT m.article_id, m.entity_id, m.surface, m.start_char, m.end_char, m.sentence"
-        " FROM mentions m JOIN articles a USING (article_id)"
-        " WHERE CAST(timezone(?, a.first_seen_at) AS DATE) = ?"
+        " FROM mentions m JOIN digest_day_articles(?, ?) a USING (article_id)"
         " ORDER BY m.article_id, m.start_char",
-        [tz, day],
+        [day, tz],
     ).fetchall():
         articles[aid].spans.append(Mention(eid, surface, start, end, sentence))
     for aid, speaker, quote in con.execute(
