@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from hashlib import blake2b
+from itertools import chain
 from operator import xor
 
 import numpy as np
@@ -183,19 +184,48 @@ class CandidateIndex:
         self._seen[position] = cand.first_seen_at.timestamp()
 
     def _merge(self) -> None:
-        recent = [(h, p) for h, rows in self._recent.items() for p in rows]
-        hashes = np.concatenate([self._hashes, np.array([h for h, _ in recent], np.int64)])
-        rows = np.concatenate([self._rows, np.array([p for _, p in recent], np.int32)])
-        order = np.argsort(hashes, kind="stable")
-        self._hashes, self._rows = hashes[order], rows[order]
+        """Move the recent hashes into the sorted array: sort the few new ones and insert
+        them (a copy, not a re-sort of every hash)."""
+        if self._recent:
+            n = len(self._recent)
+            counts = np.fromiter(map(len, self._recent.values()), np.int64, n)
+            hashes = np.repeat(np.fromiter(self._recent.keys(), np.int64, n), counts)
+            rows = np.fromiter(chain.from_iterable(self._recent.values()), np.int32,
+                               int(counts.sum()))
+            order = np.argsort(hashes, kind="stable")
+            at = np.searchsorted(self._hashes, hashes[order], "right")
+            self._hashes = np.insert(self._hashes, at, hashes[order])
+            self._rows = np.insert(self._rows, at, rows[order])
         self._recent, self._unmerged = {}, 0
 
     def pruned(self, keep: int) -> CandidateIndex:
-        """An index of the `keep` most recent candidates (by first_seen_at), in order."""
+        """An index of the `keep` most recent candidates (by first_seen_at), in order.
+
+        Sliced out of this one's arrays: rebuilding it from the candidates cost
+        seconds, every time a long run passed the cap.
+        """
         if len(self._items) <= keep:
             return self
         cutoff = sorted(c.first_seen_at for c in self._items)[-keep]
-        return CandidateIndex([c for c in self._items if c.first_seen_at >= cutoff][-keep:])
+        positions = [p for p, c in enumerate(self._items) if c.first_seen_at >= cutoff][-keep:]
+        self._merge()
+        kept = np.array(positions, dtype=np.int64)
+        renumber = np.full(len(self._items), -1, dtype=np.int64)
+        renumber[kept] = np.arange(len(kept))
+        new_rows = renumber[self._rows]
+        index = CandidateIndex()
+        index._items = [self._items[p] for p in positions]
+        index._hashes = self._hashes[new_rows >= 0]               # still sorted
+        index._rows = new_rows[new_rows >= 0].astype(np.int32)
+        index._columns = dict(self._columns)
+        size = max(64, len(kept))
+        index._shares = np.zeros((size, self._shares.shape[1]))
+        index._shares[:len(kept)] = self._shares[kept]
+        index._simhash = np.zeros(size, dtype=np.uint64)
+        index._simhash[:len(kept)] = self._simhash[kept]
+        index._seen = np.zeros(size)
+        index._seen[:len(kept)] = self._seen[kept]
+        return index
 
     def _column(self, entity: str) -> int:
         if entity not in self._columns:

@@ -466,6 +466,12 @@ def test_the_index_matches_as_the_list_does_on_many_random_candidates():
     assert list(recent) == kept[-100:] and len(recent) == 100
     for query in [random_fp() for _ in range(20)]:
         assert match_story(query, DAY2, recent) == match_story(query, DAY2, list(recent))
+    # the pruned index (sliced, not rebuilt) grows and merges like any other
+    for i in range(300):
+        recent.append(Candidate(f"b{i}", f"t{i % 40}", DAY2 + timedelta(minutes=i), random_fp()))
+    for query in [random_fp() for _ in range(20)] + [list(recent)[-3].fingerprint]:
+        assert match_story(query, DAY2 + timedelta(days=1), recent) == match_story(
+            query, DAY2 + timedelta(days=1), list(recent))
 
 
 # --- storage ----------------------------------------------------------------------------
