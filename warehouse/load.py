@@ -32,19 +32,22 @@ _ARTICLE_COLUMNS = (
     "article_id, url, canonical_url, seed_file, title, outlet, author, published_at,"
     " first_seen_at, language, text, content_hash, story_id"
 )
-_MENTION_COLUMNS = "article_id, entity_id, surface, start_char, end_char, sentence"
-# what each article adds besides itself: (staging table, target table)
-_CHILDREN = (("stage_mentions", "mentions"), ("stage_demonyms", "demonym_mentions"),
-             ("stage_people", "person_mentions"), ("stage_quotes", "quotes"))
+# what each article adds besides itself, one row per item
+CHILD_TABLES = ("mentions", "demonym_mentions", "person_mentions", "quotes")
 
 
-def people_rows(aid: str, article: Article) -> tuple[list[tuple], list[tuple]]:
-    """The person_mentions and quotes rows of one article."""
-    people = [(aid, p.name, p.surface, p.start_char, p.end_char, p.sentence, p.cue,
-               p.near_watched) for p in article.people]
-    quotes = [(aid, q.speaker, q.text, q.start_char, q.end_char, q.score)
-              for q in article.quotes]
-    return people, quotes
+def child_rows(aid: str, article: Article) -> dict[str, list[tuple]]:
+    """The rows of one article in each of CHILD_TABLES (its mentions, demonyms,
+    people and quotes), for the first load and for reprocessing alike."""
+    rows: dict[str, list[tuple]] = {table: [] for table in CHILD_TABLES}
+    for m in article.mentions:
+        table = "mentions" if m.form == "name" else "demonym_mentions"
+        rows[table].append((aid, m.entity_id, m.surface, m.start_char, m.end_char, m.sentence))
+    rows["person_mentions"] = [(aid, p.name, p.surface, p.start_char, p.end_char, p.sentence,
+                                p.cue, p.near_watched) for p in article.people]
+    rows["quotes"] = [(aid, q.speaker, q.text, q.start_char, q.end_char, q.score)
+                      for q in article.quotes]
+    return rows
 
 
 @dataclass
@@ -92,8 +95,8 @@ def stage_articles(
 
     `raw_kind=None` stores no raw document (fetched pages keep theirs in raw_pages).
     """
-    article_rows, raw_rows, mention_rows, demonym_rows = [], [], [], []
-    people_rows_, quote_rows = [], []
+    article_rows, raw_rows = [], []
+    children: dict[str, list[tuple]] = {table: [] for table in CHILD_TABLES}
     kept: list[Article] = []
     seen_ids: set[str] = set()
     seen_hashes: set[str] = set()
@@ -115,20 +118,14 @@ def stage_articles(
         if raw_kind is not None:
             raw = article.raw.encode("utf-8")
             raw_rows.append((aid, raw_kind, encoding, len(raw), zlib.compress(raw, 6), now))
-        for m in article.mentions:
-            row = (aid, m.entity_id, m.surface, m.start_char, m.end_char, m.sentence)
-            (mention_rows if m.form == "name" else demonym_rows).append(row)
-        people, quotes = people_rows(aid, article)
-        people_rows_ += people
-        quote_rows += quotes
+        for table, rows in child_rows(aid, article).items():
+            children[table] += rows
 
     result = LoadResult()
     stage(con, "stage_articles", "articles", article_rows)
     stage(con, "stage_raw", "raw_documents", raw_rows)
-    stage(con, "stage_mentions", "mentions", mention_rows)
-    stage(con, "stage_demonyms", "demonym_mentions", demonym_rows)
-    stage(con, "stage_people", "person_mentions", people_rows_)
-    stage(con, "stage_quotes", "quotes", quote_rows)
+    for table, rows in children.items():
+        stage(con, f"stage_{table}", table, rows)
     # New = neither its id nor its content is in the warehouse yet.
     con.execute(
         """
@@ -153,18 +150,18 @@ def stage_articles(
     con.execute(
         "INSERT INTO raw_documents SELECT s.* FROM stage_raw s JOIN new_ids USING (article_id)"
     )
-    for staged, target in _CHILDREN:
+    for table in CHILD_TABLES:
         con.execute(
-            f"INSERT INTO {target} SELECT s.* FROM {staged} s JOIN new_ids USING (article_id)"
+            f"INSERT INTO {table} SELECT s.* FROM stage_{table} s JOIN new_ids USING (article_id)"
         )
     result.inserted_ids = sorted(ids)
     result.inserted = len(ids)
     result.duplicates = len(article_rows) - len(ids) + batch_duplicates
     new = set(ids)
-    result.mentions = sum(1 for r in mention_rows if r[0] in new)
-    result.demonyms = sum(1 for r in demonym_rows if r[0] in new)
-    for name in ("stage_articles", "stage_raw", *(staged for staged, _ in _CHILDREN), "new_ids",
-                 "story_map"):
+    result.mentions = sum(1 for r in children["mentions"] if r[0] in new)
+    result.demonyms = sum(1 for r in children["demonym_mentions"] if r[0] in new)
+    for name in ("stage_articles", "stage_raw", *(f"stage_{t}" for t in CHILD_TABLES),
+                 "new_ids", "story_map"):
         con.execute(f"DROP TABLE {name}")
     return result
 

@@ -20,10 +20,8 @@ from newswatch.extractors.identity import article_id, content_hash
 from newswatch.extractors.records import Article
 
 from .bulk import append, transaction
-from .load import LoadResult, people_rows, stage_articles
+from .load import CHILD_TABLES, LoadResult, child_rows, stage_articles
 from .stories import article_fingerprint
-
-_MENTION_COLUMNS = "article_id, entity_id, surface, start_char, end_char, sentence"
 
 
 @dataclass(frozen=True)
@@ -87,18 +85,15 @@ def replace_articles(
         held = {r[0]: r[1] for r in con.execute(
             "SELECT article_id, content_hash FROM articles WHERE article_id IN"
             " (SELECT unnest(?::VARCHAR[]))", [list(by_id)]).fetchall()} if by_id else {}
-        rows, mentions, demonyms, people, quotes = [], [], [], [], []
+        rows: list[tuple] = []
+        children: dict[str, list[tuple]] = {table: [] for table in CHILD_TABLES}
         for aid, a in by_id.items():
             if aid not in held:
                 continue
             rows.append((aid, a.canonical_url, a.title, a.outlet, a.author, a.published_at,
                          a.language, a.text, content_hash(a.text)))
-            for m in a.mentions:
-                row = (aid, m.entity_id, m.surface, m.start_char, m.end_char, m.sentence)
-                (mentions if m.form == "name" else demonyms).append(row)
-            article_people, article_quotes = people_rows(aid, a)
-            people += article_people
-            quotes += article_quotes
+            for table, new_rows in child_rows(aid, a).items():
+                children[table] += new_rows
         if rows:
             con.execute("CREATE TEMP TABLE stage_replace (article_id VARCHAR, canonical_url"
                         " VARCHAR, title VARCHAR, outlet VARCHAR, author VARCHAR, published_at"
@@ -115,12 +110,11 @@ def replace_articles(
                 " outlet = s.outlet, author = s.author, published_at = s.published_at,"
                 " language = s.language, text = s.text, content_hash = s.content_hash"
                 " FROM stage_replace s WHERE articles.article_id = s.article_id")
-            for table, new_rows in (("mentions", mentions), ("demonym_mentions", demonyms),
-                                    ("person_mentions", people), ("quotes", quotes)):
+            for table, new_rows in children.items():
                 con.execute(f"DELETE FROM {table} WHERE article_id IN"
                             " (SELECT article_id FROM stage_replace)")
                 append(con, table, new_rows)
-            result.mentions = len(mentions)
+            result.mentions = len(children["mentions"])
             # the text may have changed: so has what story matching compares
             con.execute("DELETE FROM article_fingerprints WHERE article_id IN"
                         " (SELECT article_id FROM stage_replace)")
