@@ -171,7 +171,7 @@ class Attention:
 
 
 def attention(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[Attention]:
-    """The digest_attention macro's rows (006_attention.sql)."""
+    """The digest_attention macro's rows (009_digest_day_ranges.sql)."""
     return [Attention(*row) for row in con.execute(
         "SELECT entity_id, name, today, trailing_mean, spike, new_entrant"
         " FROM digest_attention(?, ?)", [day, tz]).fetchall()]
@@ -181,7 +181,7 @@ def new_names(
     con: duckdb.DuckDBPyConnection, day: date, tz: str, limit: int = 10
 ) -> list[NewName]:
     """People first named next to watched entities on `day`, most mentioned first
-    (the digest_new_names macro of 008_people_quotes.sql, new ones only)."""
+    (the digest_new_names macro of 009_digest_day_ranges.sql, new ones only)."""
     return [NewName(*row) for row in con.execute(
         "SELECT name, mentions, articles, first_seen, is_new, first_sentence, first_title,"
         " first_outlet FROM digest_new_names(?, ?) WHERE is_new LIMIT ?",

@@ -1,7 +1,8 @@
 -- 009: a digest day as a range of first_seen_at, which DuckDB prunes with its
 -- zone maps, instead of CAST(timezone(tz, first_seen_at) AS DATE) = d, which
 -- reads every row: on a year of news (1M articles) the day's data went from
--- about 1 s to a fraction of it. Same macros, same columns, same answers.
+-- about 1 s to a fraction of it. Same macros, same columns, same answers; and
+-- the macros over 008's people and quotes.
 
 -- The start of day d in time zone tz, as an instant.
 CREATE OR REPLACE MACRO digest_day_start(d, tz) AS timezone(tz, CAST(CAST(d AS DATE) AS TIMESTAMP));
@@ -54,12 +55,19 @@ FROM totals t JOIN entities e USING (entity_id)
 WHERE t.today > 0 OR t.trailing_mean > 0
 ORDER BY t.today DESC, e.name;
 
+-- The quotes of each article first seen on day d, the most telling first
+-- (rank 1); the digest shows the best one its summary does not already say:
+--   SELECT * FROM digest_quotes(DATE '2022-01-13', 'Asia/Almaty') WHERE rank = 1;
 CREATE OR REPLACE MACRO digest_quotes(d, tz) AS TABLE
 SELECT q.article_id, q.speaker, q.quote, q.score,
        row_number() OVER (PARTITION BY q.article_id ORDER BY q.score DESC, q.start_char) AS rank
 FROM quotes q JOIN digest_day_articles(d, tz) a USING (article_id)
 ORDER BY q.article_id, rank;
 
+-- People named next to watched entities on day d who are not on the watchlist,
+-- with their mentions that day and the sentence they first appeared in (on d
+-- or before). `is_new` is true for a name never seen before d.
+--   SELECT * FROM digest_new_names(DATE '2022-01-13', 'Asia/Almaty');
 CREATE OR REPLACE MACRO digest_new_names(d, tz) AS TABLE
 WITH near AS (
     SELECT p.name, p.sentence, p.start_char, a.article_id, a.title, a.outlet, a.first_seen_at,
