@@ -284,17 +284,30 @@ def test_distinct_articles_score_below_the_threshold(fp, pair):
     assert near_duplicate_score(fp(a), fp(b)) < NEAR_DUPLICATE_THRESHOLD
 
 
-def test_near_duplicate_threshold_separates_copies_from_distinct_articles(fp):
-    copies = {pair: near_duplicate_score(fp(pair[0]), fp(pair[1])) for pair in NEAR_DUPLICATES}
-    distinct = {pair: near_duplicate_score(fp(pair[0]), fp(pair[1])) for pair in DISTINCT}
-    low, high = min(copies, key=copies.get), max(distinct, key=distinct.get)
-    above = copies[low] - NEAR_DUPLICATE_THRESHOLD
-    below = NEAR_DUPLICATE_THRESHOLD - distinct[high]
+def _margins(score, above: list, below: list, threshold: float, name: str,
+             above_label: str, below_label: str) -> tuple[float, float]:
+    """How far the lowest pair of `above` and the highest of `below` sit from the
+    threshold, printed with the pairs that set them."""
+    high_scores = {pair: score(fp_a, fp_b) for pair, (fp_a, fp_b) in above}
+    low_scores = {pair: score(fp_a, fp_b) for pair, (fp_a, fp_b) in below}
+    low = min(high_scores, key=high_scores.get)
+    high = max(low_scores, key=low_scores.get)
+    margin_above, margin_below = high_scores[low] - threshold, threshold - low_scores[high]
     print(
-        f"\nnear-duplicate threshold {NEAR_DUPLICATE_THRESHOLD}: "
-        f"lowest copy {copies[low]:.3f} ({_id(low)}), margin {above:.3f}; "
-        f"highest distinct {distinct[high]:.3f} ({_id(high)}), margin {below:.3f}"
+        f"\n{name} threshold {threshold}: "
+        f"lowest {above_label} {high_scores[low]:.3f} ({_id(low)}), margin {margin_above:.3f}; "
+        f"highest {below_label} {low_scores[high]:.3f} ({_id(high)}), margin {margin_below:.3f}"
     )
+    return margin_above, margin_below
+
+
+def _fps(fp, pairs) -> list:
+    return [(pair, (fp(pair[0]), fp(pair[1]))) for pair in pairs]
+
+
+def test_near_duplicate_threshold_separates_copies_from_distinct_articles(fp):
+    above, below = _margins(near_duplicate_score, _fps(fp, NEAR_DUPLICATES), _fps(fp, DISTINCT),
+                            NEAR_DUPLICATE_THRESHOLD, "near-duplicate", "copy", "distinct")
     assert above >= MARGIN and below >= MARGIN
 
 
@@ -314,16 +327,8 @@ def test_other_topics_and_actors_are_not_follow_ups(fp, pair):
 
 
 def test_follow_up_threshold_separates_follow_ups_from_other_stories(fp):
-    follows = {pair: follow_up_score(fp(pair[0]), fp(pair[1])) for pair in FOLLOW_UPS}
-    others = {pair: follow_up_score(fp(pair[0]), fp(pair[1])) for pair in NOT_FOLLOW_UPS}
-    low, high = min(follows, key=follows.get), max(others, key=others.get)
-    above = follows[low] - FOLLOW_UP_THRESHOLD
-    below = FOLLOW_UP_THRESHOLD - others[high]
-    print(
-        f"\nfollow-up threshold {FOLLOW_UP_THRESHOLD}: "
-        f"lowest follow-up {follows[low]:.3f} ({_id(low)}), margin {above:.3f}; "
-        f"highest other {others[high]:.3f} ({_id(high)}), margin {below:.3f}"
-    )
+    above, below = _margins(follow_up_score, _fps(fp, FOLLOW_UPS), _fps(fp, NOT_FOLLOW_UPS),
+                            FOLLOW_UP_THRESHOLD, "follow-up", "follow-up", "other")
     assert above >= MARGIN and below >= MARGIN
 
 
