@@ -109,8 +109,10 @@ def time_digest(path: Path, day: date) -> tuple[float, int, int]:
 
 
 def synthetic_articles(n: int, seed: int, now: datetime) -> list:
-    """n tagged articles as extraction workers hand them over (fingerprints computed)."""
+    """n tagged articles as extraction workers hand them over (fingerprints and
+    content hashes computed)."""
     from newswatch.extractors.dedup import Fingerprint
+    from newswatch.extractors.identity import content_hash
     from newswatch.extractors.records import Article, Mention
     from newswatch.extractors.watchlist import load_watchlist
 
@@ -131,8 +133,9 @@ def synthetic_articles(n: int, seed: int, now: datetime) -> list:
             counts[m.entity_id] = counts.get(m.entity_id, 0) + 1
         fp = Fingerprint(rng.getrandbits(64), frozenset(rng.getrandbits(63) for _ in range(200)),
                          tuple(sorted(counts.items())))
+        text = f"{title}. {body} Article {seed}-{i}."
         articles.append(Article(
-            text=f"{title}. {body} Article {seed}-{i}.", raw=f"<html>{title}</html>",
+            text=text, raw=f"<html>{title}</html>", text_hash=content_hash(text),
             title=title, url=f"https://new.example/{seed}/{i}", outlet="New Outlet",
             published_at=now - timedelta(minutes=rng.randint(0, 600)), language="en",
             mentions=mentions, fingerprint=fp))

@@ -78,7 +78,7 @@ async def _fetch_all(urls: list[str]) -> list[str]:
 def run_bare(urls: list[str], workdir: Path) -> dict:
     import duckdb
 
-    from newswatch.extractors.identity import article_id, content_hash
+    from newswatch.extractors.identity import article_id
     from newswatch.extractors.worker import extract_and_tag, extract_and_tag_many, init_worker
 
     stages = dict.fromkeys(STAGES, 0.0)
@@ -104,7 +104,7 @@ def run_bare(urls: list[str], workdir: Path) -> dict:
     for url, ex in zip(urls, extractions, strict=True):
         a = ex.article
         aid = article_id(a)
-        rows.append((aid, url, a.title, a.text, content_hash(a.text)))
+        rows.append((aid, url, a.title, a.text, a.text_hash))  # hashed by the worker
         mentions += [(aid, m.entity_id, m.surface, m.start_char, m.end_char, m.sentence)
                      for m in a.mentions]
     for table, data in (("articles", rows), ("mentions", mentions)):

@@ -26,10 +26,9 @@ import unicodedata
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from hashlib import blake2b
-from itertools import chain
 from operator import xor
 
 import numpy as np
@@ -80,10 +79,15 @@ _SURE_COPY = 0.95
 # (about +-0.06 between unrelated texts), so it gets the smaller weight.
 _ENTITY_WEIGHT = 0.7
 
-# candidates added to an index between two sorts of its hash array
-_MERGE_EVERY = 256
-# bulk (numpy) and one-by-one scores of a pair differ by float rounding at most this
-_ROUNDING = 1e-9
+# bulk (numpy, float32) and one-by-one scores of a pair differ by float rounding
+# at most this: the bulk pass keeps every candidate this close to its best, and
+# the one-by-one scores decide among them
+_BULK_ROUNDING = 1e-5
+# Candidate objects an index keeps made (a batch's, and those compared lately)
+_KEEP_MADE = 4096
+# _follow_up's content term by the number of Simhash bits that differ (as _topic)
+_TOPIC_SCORE = ((1 - _ENTITY_WEIGHT) * np.maximum(
+    0.0, 2 * (1 - np.arange(SIMHASH_BITS + 1) / SIMHASH_BITS) - 1)).astype(np.float32)
 
 _MASK64 = (1 << 64) - 1
 _MASK63 = (1 << 63) - 1  # shingle hashes fit a signed BIGINT as they are
@@ -140,138 +144,229 @@ class Candidate:
 
 
 class CandidateIndex:
-    """Candidates, in the order added, indexed for `match_story`.
+    """Candidates, in the order added, indexed for `match_story`; plain arrays inside.
 
     A copy shares a sketch hash: a sorted array of every candidate's hashes
-    finds those (recent additions wait in a small dict until the next merge;
-    a dict of all of them would cost ~30 KB a candidate). A follow-up is
-    scored against every earlier candidate sharing an entity, which in a news
-    stream is nearly all of them: their entity shares, Simhash and dates are
-    kept in numpy arrays and scored at once. The match is the
-    one `match_story` finds in the plain list of the same candidates.
+    finds those. A follow-up is scored against every earlier candidate sharing
+    an entity, which in a news stream is nearly all of them: their entity
+    shares (one contiguous row per entity), Simhash and dates are numpy arrays
+    scored at once. A candidate becomes a `Candidate` object only when it is
+    compared one by one (or asked for), so that thousands of them cost a few
+    KB each, and reading them from the warehouse needs no Python object per hash.
+    The match is the one `match_story` finds in the plain list of the same candidates.
+
+    A batch is added at once (`extend`) and then matched in order
+    (`match_added`): each of its articles against the candidates before it.
     """
 
     def __init__(self, candidates: Sequence[Candidate] = ()):
-        self._items: list[Candidate] = []
-        self._hashes = np.zeros(0, dtype=np.int64)   # sorted
+        self._ids: list[str] = []
+        self._stories: list[str] = []
+        self._when: list[datetime] = []
+        self._entities: list[tuple[tuple[str, int], ...]] = []
+        self._sketches: list[np.ndarray] = []        # each candidate's sketch, sorted
+        self._hashes = np.zeros(0, dtype=np.int64)   # every sketch hash, sorted
         self._rows = np.zeros(0, dtype=np.int32)     # the candidate of each hash
-        self._recent: dict[int, list[int]] = {}      # hashes not merged yet
-        self._unmerged = 0
-        self._columns: dict[str, int] = {}  # entity id -> column of _shares
-        self._shares = np.zeros((max(64, len(candidates)), 16))
-        self._simhash = np.zeros(len(self._shares), dtype=np.uint64)
-        self._seen = np.zeros(len(self._shares))  # first_seen_at, POSIX seconds
-        for cand in candidates:
-            self.append(cand)
+        self._columns: dict[str, int] = {}           # entity id -> row of _shares
+        self._shares = np.zeros((16, 64), np.float32)  # [entity, candidate]
+        self._simhash = np.zeros(64, dtype=np.uint64)
+        self._seen = np.zeros(64)                    # first_seen_at, POSIX seconds
+        self._made: dict[int, Candidate] = {}        # Candidate objects made lately
+        self._shared: np.ndarray | None = None       # see _shared_hashes
+        self.extend(candidates)
+
+    # --- adding -------------------------------------------------------------------------
 
     def append(self, cand: Candidate) -> None:
-        position = len(self._items)
-        self._items.append(cand)
-        fp = cand.fingerprint
-        for h in fp.shingles:
-            self._recent.setdefault(h, []).append(position)
-        self._unmerged += 1
-        if self._unmerged >= _MERGE_EVERY:
-            self._merge()
-        if position == len(self._shares):  # room for twice as many
-            self._shares = np.vstack([self._shares, np.zeros_like(self._shares)])
-            self._simhash = np.concatenate([self._simhash, np.zeros_like(self._simhash)])
-            self._seen = np.concatenate([self._seen, np.zeros_like(self._seen)])
-        for entity, share in _shares(fp.entities).items():
-            column = self._column(entity)  # may widen the array: before indexing it
-            self._shares[position, column] = share
-        self._simhash[position] = fp.simhash
-        self._seen[position] = cand.first_seen_at.timestamp()
+        self.extend([cand])
 
-    def _merge(self) -> None:
-        """Move the recent hashes into the sorted array: sort the few new ones and insert
-        them (a copy, not a re-sort of every hash)."""
-        if self._recent:
-            n = len(self._recent)
-            counts = np.fromiter(map(len, self._recent.values()), np.int64, n)
-            hashes = np.repeat(np.fromiter(self._recent.keys(), np.int64, n), counts)
-            rows = np.fromiter(chain.from_iterable(self._recent.values()), np.int32,
-                               int(counts.sum()))
+    def extend(self, cands: Sequence[Candidate]) -> int:
+        """Add candidates in order; return the position of the first."""
+        first = self.add_columns(
+            [c.article_id for c in cands], [c.story_id for c in cands],
+            [c.first_seen_at for c in cands], [c.fingerprint.simhash for c in cands],
+            [c.fingerprint.entities for c in cands],
+            [np.fromiter(c.fingerprint.ordered, np.int64, len(c.fingerprint.ordered))
+             for c in cands],
+        )
+        if len(cands) <= _KEEP_MADE:  # a batch about to be matched: its objects are at hand
+            self._made = dict(enumerate(cands, start=first))  # (the last batch's are done)
+        return first
+
+    def add_columns(
+        self, ids: Sequence[str], stories: Sequence[str], when: Sequence[datetime],
+        simhashes: Sequence[int], entities: Sequence[tuple[tuple[str, int], ...]],
+        sketches: Sequence[np.ndarray],
+    ) -> int:
+        """`extend` from columns: sketches as sorted int64 arrays (as read from the warehouse)."""
+        first, n = len(self._ids), len(ids)
+        self._ids += ids
+        self._stories += stories
+        self._when += when
+        self._entities += entities
+        self._sketches += sketches
+        self._reserve(first + n)
+        self._simhash[first:first + n] = np.fromiter(simhashes, np.uint64, n)
+        self._seen[first:first + n] = [w.timestamp() for w in when]
+        for row, ents in enumerate(entities, start=first):
+            for entity, share in _shares(ents).items():
+                column = self._column(entity)  # may widen the array: before indexing it
+                self._shares[column, row] = share
+        if n:  # one sorted insertion of the new hashes, not a re-sort of every hash
+            counts = np.fromiter(map(len, sketches), np.int64, n)
+            hashes = np.concatenate([*sketches, np.zeros(0, np.int64)])
+            rows = np.repeat(np.arange(first, first + n, dtype=np.int32), counts)
             order = np.argsort(hashes, kind="stable")
             at = np.searchsorted(self._hashes, hashes[order], "right")
             self._hashes = np.insert(self._hashes, at, hashes[order])
             self._rows = np.insert(self._rows, at, rows[order])
-        self._recent, self._unmerged = {}, 0
+            self._shared = None
+        return first
+
+    def _reserve(self, size: int) -> None:
+        if size > len(self._seen):  # room for twice as many
+            grow = max(size, 2 * len(self._seen)) - len(self._seen)
+            self._shares = np.hstack(
+                [self._shares, np.zeros((len(self._shares), grow), np.float32)])
+            self._simhash = np.concatenate([self._simhash, np.zeros(grow, np.uint64)])
+            self._seen = np.concatenate([self._seen, np.zeros(grow)])
+
+    def _column(self, entity: str) -> int:
+        if entity not in self._columns:
+            if len(self._columns) == len(self._shares):
+                self._shares = np.vstack([self._shares, np.zeros_like(self._shares)])
+            self._columns[entity] = len(self._columns)
+        return self._columns[entity]
+
+    def set_story(self, position: int, story_id: str) -> None:
+        """The story the candidate at `position` joined (once its batch's match is known)."""
+        self._stories[position] = story_id
+        made = self._made.get(position)
+        if made is not None:
+            self._made[position] = replace(made, story_id=story_id)
 
     def pruned(self, keep: int) -> CandidateIndex:
         """An index of the `keep` most recent candidates (by first_seen_at), in order.
 
-        Sliced out of this one's arrays: rebuilding it from the candidates cost
+        Sliced out of this one's arrays (still sorted): rebuilding it cost
         seconds, every time a long run passed the cap.
         """
-        if len(self._items) <= keep:
+        if len(self._ids) <= keep:
             return self
-        cutoff = sorted(c.first_seen_at for c in self._items)[-keep]
-        positions = [p for p, c in enumerate(self._items) if c.first_seen_at >= cutoff][-keep:]
-        self._merge()
+        n = len(self._ids)
+        cutoff = sorted(self._when)[-keep]
+        positions = [p for p, w in enumerate(self._when) if w >= cutoff][-keep:]
         kept = np.array(positions, dtype=np.int64)
-        renumber = np.full(len(self._items), -1, dtype=np.int64)
+        renumber = np.full(n, -1, dtype=np.int64)
         renumber[kept] = np.arange(len(kept))
         new_rows = renumber[self._rows]
         index = CandidateIndex()
-        index._items = [self._items[p] for p in positions]
-        index._hashes = self._hashes[new_rows >= 0]               # still sorted
+        for name in ("_ids", "_stories", "_when", "_entities", "_sketches"):
+            column = getattr(self, name)
+            setattr(index, name, [column[p] for p in positions])
+        index._hashes = self._hashes[new_rows >= 0]
         index._rows = new_rows[new_rows >= 0].astype(np.int32)
         index._columns = dict(self._columns)
         size = max(64, len(kept))
-        index._shares = np.zeros((size, self._shares.shape[1]))
-        index._shares[:len(kept)] = self._shares[kept]
+        index._shares = np.zeros((len(self._shares), size), np.float32)
+        index._shares[:, :len(kept)] = self._shares[:, kept]
         index._simhash = np.zeros(size, dtype=np.uint64)
         index._simhash[:len(kept)] = self._simhash[kept]
         index._seen = np.zeros(size)
         index._seen[:len(kept)] = self._seen[kept]
         return index
 
-    def _column(self, entity: str) -> int:
-        if entity not in self._columns:
-            if len(self._columns) == self._shares.shape[1]:
-                self._shares = np.hstack([self._shares, np.zeros_like(self._shares)])
-            self._columns[entity] = len(self._columns)
-        return self._columns[entity]
+    # --- reading ------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._ids)
 
     def __iter__(self) -> Iterator[Candidate]:
-        return iter(self._items)
+        return (self.candidate(p) for p in range(len(self._ids)))
 
-    def sharing_hashes(self, fp: Fingerprint) -> list[Candidate]:
-        """Candidates whose sketch shares a hash with fp's, in the order added."""
-        positions: set[int] = set()
-        for h in fp.shingles:
-            positions.update(self._recent.get(h, ()))
-        if len(self._hashes):
-            query = np.fromiter(fp.shingles, np.int64, len(fp.shingles))
-            first = np.searchsorted(self._hashes, query, "left")
-            last = np.searchsorted(self._hashes, query, "right")
-            for i in np.flatnonzero(last > first):
-                positions.update(self._rows[first[i]:last[i]].tolist())
-        return [self._items[p] for p in sorted(positions)]
+    def candidate(self, position: int) -> Candidate:
+        made = self._made.get(position)
+        if made is None:
+            if len(self._made) >= _KEEP_MADE:  # made for a comparison: a few are enough
+                self._made.clear()
+            sketch = self._sketches[position]
+            fp = Fingerprint(int(self._simhash[position]), frozenset(sketch.tolist()),
+                             self._entities[position])
+            made = self._made[position] = Candidate(
+                self._ids[position], self._stories[position], self._when[position], fp)
+        return made
+
+    def sharing_hashes(self, fp: Fingerprint, before: int | None = None,
+                       query: np.ndarray | None = None) -> list[Candidate]:
+        """Candidates (before position `before`) whose sketch shares a hash with fp's,
+        in the order added. `query`: fp's sketch as a sorted array, when at hand.
+
+        With `before`, fp is the candidate at that position: its own hashes are in
+        the index, so only those held twice or more are looked up.
+        """
+        if not len(self._hashes) or not fp.shingles:
+            return []
+        if query is None:
+            query = np.fromiter(fp.ordered, np.int64, len(fp.ordered))
+        if before is not None:
+            shared = self._shared_hashes()
+            if not len(shared):
+                return []
+            at = np.searchsorted(shared, query)
+            query = query[shared[np.minimum(at, len(shared) - 1)] == query]
+            if not len(query):
+                return []
+        first = np.searchsorted(self._hashes, query, "left")
+        query = query[self._hashes[np.minimum(first, len(self._hashes) - 1)] == query]
+        if not len(query):
+            return []
+        first = np.searchsorted(self._hashes, query, "left")
+        last = np.searchsorted(self._hashes, query, "right")
+        rows = np.unique(np.concatenate(
+            [self._rows[a:b] for a, b in zip(first.tolist(), last.tolist(), strict=True)]))
+        if before is not None:
+            rows = rows[rows < before]
+        return [self.candidate(p) for p in rows.tolist()]
+
+    def _shared_hashes(self) -> np.ndarray:
+        """The hashes that two or more candidates hold (few: copies share them)."""
+        if self._shared is None:
+            twice = self._hashes[1:] == self._hashes[:-1]
+            self._shared = np.unique(self._hashes[1:][twice])
+        return self._shared
 
     def best_follow_ups(
-        self, fp: Fingerprint, shares: dict[str, float], latest: datetime
+        self, fp: Fingerprint, shares: dict[str, float], latest: datetime,
+        before: int | None = None,
     ) -> list[Candidate]:
-        """The candidates first seen by `latest` whose follow-up score, computed in
-        bulk, is within rounding of the highest (if that reaches the threshold)."""
-        n = len(self._items)
-        query = np.zeros(self._shares.shape[1])
-        for entity, share in shares.items():
+        """The candidates (before position `before`) first seen by `latest` whose
+        follow-up score, computed in bulk, is within rounding of the highest (if
+        that reaches the threshold)."""
+        n = len(self._ids) if before is None else before
+        # float32 and few temporaries: this runs once per new article over thousands
+        low, part = np.zeros(n, np.float32), np.empty(n, np.float32)
+        for entity, share in shares.items():  # only the article's own entities add
             if entity in self._columns:
-                query[self._columns[entity]] = share
-        low = np.minimum(self._shares[:n], query).sum(axis=1)
-        topic = 1 - np.bitwise_count(self._simhash[:n] ^ np.uint64(fp.simhash)) / SIMHASH_BITS
-        scores = (_ENTITY_WEIGHT * low / (2 - low)
-                  + (1 - _ENTITY_WEIGHT) * np.maximum(0.0, 2 * topic - 1))
+                np.minimum(self._shares[self._columns[entity], :n], np.float32(share), out=part)
+                low += part
+        differ = np.bitwise_count(self._simhash[:n] ^ np.uint64(fp.simhash))
+        scores = _TOPIC_SCORE[differ]
+        np.subtract(2, low, out=part)
+        np.divide(low, part, out=part)
+        part *= _ENTITY_WEIGHT
+        scores += part
         scores[(low <= 0) | (self._seen[:n] > latest.timestamp())] = -1.0
         best = scores.max(initial=-1.0)
-        if best < FOLLOW_UP_THRESHOLD - _ROUNDING:
+        if best < FOLLOW_UP_THRESHOLD - _BULK_ROUNDING:
             return []
-        return [self._items[p] for p in np.flatnonzero(scores >= best - _ROUNDING)]
+        close = np.flatnonzero(scores >= best - _BULK_ROUNDING)
+        return [self.candidate(p) for p in close.tolist()]
+
+    def match_added(self, position: int) -> StoryMatch:
+        """`match_story` for the candidate at `position` against those added before it."""
+        fp = self.candidate(position).fingerprint
+        latest = self._when[position] - FOLLOW_UP_MIN_GAP
+        return _match_indexed(fp, latest, self, position, self._sketches[position])
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,12 +447,13 @@ def match_story(
     return StoryMatch(None, "new", None, 0.0)
 
 
-def _match_indexed(fp: Fingerprint, latest: datetime, index: CandidateIndex) -> StoryMatch:
+def _match_indexed(fp: Fingerprint, latest: datetime, index: CandidateIndex,
+                   before: int | None = None, query: np.ndarray | None = None) -> StoryMatch:
     """match_story's loop in two passes: copies among candidates sharing a hash
     (the others fail its set test), then, only without a copy, follow-ups."""
     best: tuple[float, Candidate] | None = None
     relation = "copy"
-    for cand in index.sharing_hashes(fp):
+    for cand in index.sharing_hashes(fp, before, query):
         score = _overlap(fp, cand.fingerprint)
         if score >= NEAR_DUPLICATE_THRESHOLD and _better(score, cand, best):
             best = (score, cand)
@@ -366,7 +462,7 @@ def _match_indexed(fp: Fingerprint, latest: datetime, index: CandidateIndex) -> 
     shares = _shares(fp.entities)
     if best is None and shares:
         relation = "follow_up"
-        for cand in index.best_follow_ups(fp, shares, latest):
+        for cand in index.best_follow_ups(fp, shares, latest, before):
             score = _follow_up(shares, fp.simhash, cand.fingerprint)
             if score >= FOLLOW_UP_THRESHOLD and _better(score, cand, best):
                 best = (score, cand)
@@ -386,7 +482,7 @@ def fingerprint_to_row(fp: Fingerprint) -> tuple[int, list[int], list[str], list
     simhash = fp.simhash - (1 << 64) if fp.simhash >> 63 else fp.simhash
     return (
         simhash,
-        sorted(fp.shingles),
+        list(fp.ordered),
         [entity for entity, _ in fp.entities],
         [count for _, count in fp.entities],
     )

@@ -74,8 +74,10 @@ class Article:
     mentions: list[Mention] = field(default_factory=list)
     people: list[PersonMention] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
-    # dedup's Fingerprint of text and mentions, when computed ahead (in a worker process)
+    # dedup's Fingerprint of text and mentions, and identity's content_hash of text,
+    # when computed ahead (in a worker process, on every core)
     fingerprint: object | None = None
+    text_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import time
 from .annotate import annotate
 from .article import Extraction, extract_article
 from .dedup import fingerprint
+from .identity import content_hash
 from .tagging import Tagger
 from .watchlist import load_watchlist
 
@@ -37,8 +38,9 @@ def extract_and_tag(html: str, url: str | None) -> Extraction:
     if extraction.article is not None:
         article = extraction.article
         annotate(article, _tagger)
-        # story matching needs it later: compute it here, on every core
+        # loading needs them later: compute them here, on every core
         article.fingerprint = fingerprint(article.text, article.mentions)
+        article.text_hash = content_hash(article.text)
         extraction.article.raw = ""  # the caller holds the page already
     extraction.seconds = (extracted - started, time.perf_counter() - extracted)
     return extraction

@@ -479,6 +479,37 @@ def test_the_index_matches_as_the_list_does_on_many_random_candidates():
             query, DAY2 + timedelta(days=1), list(recent))
 
 
+def test_a_batch_added_at_once_matches_in_order_as_one_by_one():
+    # what assign_stories does: add the batch, then match each article against
+    # the candidates before it (the warehouse's and the batch's earlier ones)
+    rng = random.Random(11)
+    texts = [" ".join(rng.choices([f"w{i}" for i in range(200)], k=300)) for _ in range(7)]
+    entities = (("kazakhstan", 3), ("csto", 1))
+
+    def fp(k: int) -> Fingerprint:  # article k copies text k // 3: copies within the batch
+        if k >= 16:  # a text of its own, no entities: a new story
+            return Fingerprint(rng.getrandbits(64), fingerprint(f"w{k} " * 50).shingles, ())
+        return Fingerprint(rng.getrandbits(64), fingerprint(texts[k // 3]).shingles, entities)
+
+    earlier = [Candidate(f"old{i}", f"s{i}", DAY1 + timedelta(hours=i), fp(i)) for i in range(6)]
+    batch = [(f"new{k}", DAY2 + timedelta(hours=k), fp(k)) for k in range(6, 18)]
+    one_by_one, expected = CandidateIndex(earlier), []
+    for aid, when, print_ in batch:
+        match = match_story(print_, when, one_by_one)
+        assert match == match_story(print_, when, list(one_by_one))
+        expected.append(match)
+        one_by_one.append(Candidate(aid, match.story_id or aid, when, print_))
+    at_once = CandidateIndex(earlier)
+    first = at_once.extend([Candidate(aid, aid, when, p) for aid, when, p in batch])
+    got = []
+    for position, (aid, _, _) in enumerate(batch, start=first):
+        got.append(at_once.match_added(position))
+        at_once.set_story(position, got[-1].story_id or aid)
+    assert got == expected
+    assert {m.relation for m in got} == {"copy", "follow_up", "new"}
+    assert list(at_once) == list(one_by_one)
+
+
 # --- storage ----------------------------------------------------------------------------
 
 

@@ -101,3 +101,20 @@ def test_the_digest_groups_copies_and_says_what_follows_up(db_path):
     text = render_text(digest)
     assert "Follow-ups to earlier stories:" in text and "also: Outlet" in text
     assert digest.subject.endswith("3 new stories")
+
+
+def test_the_candidates_read_back_are_the_fingerprints_stored(loaded):
+    # candidates() reads sketches as flat numpy columns: the same fingerprints, newest first
+    from newswatch.extractors.dedup import fingerprint_from_row
+    from newswatch.warehouse.stories import candidates
+
+    rows = loaded.execute(
+        "SELECT a.article_id, a.story_id, coalesce(a.published_at, a.first_seen_at),"
+        " f.simhash, f.sketch, f.entity_ids, f.entity_counts"
+        " FROM articles a JOIN article_fingerprints f USING (article_id)"
+        " ORDER BY a.first_seen_at DESC, a.article_id").fetchall()
+    now = loaded.execute("SELECT max(first_seen_at) FROM articles").fetchall()[0][0]
+    read = list(candidates(loaded, now))
+    assert [(c.article_id, c.story_id, c.first_seen_at, c.fingerprint) for c in read] == [
+        (aid, story, when, fingerprint_from_row(*fp)) for aid, story, when, *fp in rows]
+    assert len(read) == 4

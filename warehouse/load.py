@@ -102,7 +102,7 @@ def stage_articles(
     seen_hashes: set[str] = set()
     batch_duplicates = 0
     for article in articles:
-        aid, digest = article_id(article), content_hash(article.text)
+        aid, digest = article_id(article), article.text_hash or content_hash(article.text)
         # Within a batch, the first copy of an id or of a text wins.
         if aid in seen_ids or digest in seen_hashes:
             batch_duplicates += 1
@@ -127,13 +127,15 @@ def stage_articles(
     for table, rows in children.items():
         stage(con, f"stage_{table}", table, rows)
     # New = neither its id nor its content is in the warehouse yet.
+    # Two anti-joins (hash joins; one with OR compares every pair), one statement
+    # each: DuckDB runs the pair in one plan at nearly twice their time apart.
     con.execute(
-        """
-        CREATE TEMP TABLE new_ids AS
-        SELECT s.article_id FROM stage_articles s
-        WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.article_id = s.article_id)
-          AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.content_hash = s.content_hash)
-        """  # two anti-joins: hash joins, where one with OR compares every pair
+        "CREATE TEMP TABLE new_ids AS SELECT s.article_id FROM stage_articles s"
+        " WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.article_id = s.article_id)"
+    )
+    con.execute(
+        "DELETE FROM new_ids WHERE article_id IN"
+        " (SELECT s.article_id FROM stage_articles s JOIN articles a USING (content_hash))"
     )
     ids = [r[0] for r in con.execute("SELECT article_id FROM new_ids").fetchall()]
     # Copies and follow-ups join the story of an earlier article.

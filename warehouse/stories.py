@@ -11,15 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import duckdb
+import numpy as np
 
 from newswatch.extractors.dedup import (
     Candidate,
     CandidateIndex,
     Fingerprint,
     fingerprint,
-    fingerprint_from_row,
     fingerprint_to_row,
-    match_story,
 )
 from newswatch.extractors.records import Article
 
@@ -27,18 +26,37 @@ from .bulk import append
 
 STORY_WINDOW = timedelta(days=14)   # a story quiet for longer starts anew
 MAX_CANDIDATES = 5000               # bounds the cost of matching one article
+_UNSIGNED = (1 << 64) - 1
 
 
-def candidates(con: duckdb.DuckDBPyConnection, now: datetime) -> list[Candidate]:
-    """Earlier articles a new one may copy or continue, most recent first."""
-    rows = con.execute(
-        "SELECT a.article_id, a.story_id, coalesce(a.published_at, a.first_seen_at),"
+def candidates(con: duckdb.DuckDBPyConnection, now: datetime) -> CandidateIndex:
+    """Earlier articles a new one may copy or continue, most recent first, indexed.
+
+    The sketches come as two flat numpy columns (candidate, hash), not as a
+    Python list per row: for thousands of candidates that is seconds less.
+    """
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE story_candidates AS"
+        " SELECT (row_number() OVER (ORDER BY a.first_seen_at DESC, a.article_id) - 1)::INTEGER"
+        " AS i, a.article_id, a.story_id, coalesce(a.published_at, a.first_seen_at) AS seen,"
         " f.simhash, f.sketch, f.entity_ids, f.entity_counts"
         " FROM articles a JOIN article_fingerprints f USING (article_id)"
-        " WHERE a.first_seen_at >= ? ORDER BY a.first_seen_at DESC LIMIT ?",
-        [now - STORY_WINDOW, MAX_CANDIDATES]).fetchall()
-    return [Candidate(aid, story, when, fingerprint_from_row(*fp))
-            for aid, story, when, *fp in rows]
+        " WHERE a.first_seen_at >= ? ORDER BY i LIMIT ?",
+        [now - STORY_WINDOW, MAX_CANDIDATES])
+    rows = con.execute(
+        "SELECT article_id, story_id, seen, simhash, entity_ids, entity_counts"
+        " FROM story_candidates ORDER BY i").fetchall()
+    flat = con.execute(
+        "SELECT i, unnest(sketch) AS h FROM story_candidates ORDER BY i, h").fetchnumpy()
+    con.execute("DROP TABLE story_candidates")
+    ends = np.searchsorted(flat["i"], np.arange(1, len(rows)), "left")
+    index = CandidateIndex()
+    index.add_columns(
+        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+        [r[3] & _UNSIGNED for r in rows],  # stored signed: see fingerprint_to_row
+        [tuple(sorted(zip(r[4] or (), r[5] or (), strict=True))) for r in rows],
+        np.split(np.asarray(flat["h"], dtype=np.int64), ends) if rows else [])
+    return index
 
 
 class RecentStories:
@@ -62,7 +80,7 @@ class RecentStories:
         rows = con.execute("SELECT count(*) FROM article_fingerprints").fetchall()[0][0]
         if (self._index is None or rows != self._rows
                 or self._read_at is None or now - self._read_at > self.REFRESH):
-            self._index, self._rows, self._read_at = CandidateIndex(candidates(con, now)), rows, now
+            self._index, self._rows, self._read_at = candidates(con, now), rows, now
         elif len(self._index) > MAX_CANDIDATES + MAX_CANDIDATES // 5:
             self._index = self._index.pruned(MAX_CANDIDATES)  # memory stays flat in a long run
         return self._index
@@ -87,18 +105,21 @@ def assign_stories(
     if not new:
         return {}
     pool = (recent or RecentStories()).index(con, now)
+    ordered = sorted(new, key=lambda pair: pair[1].published_at or now)
+    # The batch joins the index at once; each article is matched against the
+    # candidates before it, the warehouse's and the batch's earlier ones.
+    first = pool.extend([Candidate(aid, aid, article.published_at or now,
+                                   article_fingerprint(article)) for aid, article in ordered])
     stories: dict[str, str] = {}
     fingerprint_rows, link_rows = [], []
-    for aid, article in sorted(new, key=lambda pair: pair[1].published_at or now):
-        fp = article_fingerprint(article)
-        when = article.published_at or now
-        match = match_story(fp, when, pool)
+    for position, (aid, article) in enumerate(ordered, start=first):
+        match = pool.match_added(position)
         story = match.story_id or aid
         stories[aid] = story
+        pool.set_story(position, story)
         if match.matched_article_id is not None:
             link_rows.append((aid, match.relation, match.matched_article_id, match.score, now))
-        fingerprint_rows.append((aid, *fingerprint_to_row(fp)))
-        pool.append(Candidate(aid, story, when, fp))
+        fingerprint_rows.append((aid, *fingerprint_to_row(article_fingerprint(article))))
     append(con, "article_fingerprints", fingerprint_rows)
     append(con, "story_links", link_rows)
     if recent is not None:
