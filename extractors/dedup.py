@@ -26,7 +26,7 @@ import unicodedata
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from hashlib import blake2b
 from operator import xor
@@ -243,7 +243,8 @@ class CandidateIndex:
         self._stories[position] = story_id
         made = self._made.get(position)
         if made is not None:
-            self._made[position] = replace(made, story_id=story_id)
+            self._made[position] = Candidate(
+                made.article_id, story_id, made.first_seen_at, made.fingerprint)
 
     def pruned(self, keep: int) -> CandidateIndex:
         """An index of the `keep` most recent candidates (by first_seen_at), in order.

@@ -39,3 +39,29 @@ def test_stable_tables_have_the_design_columns(db_path):
             assert _columns(con, table) == columns, table
         tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
     assert {"raw_documents", "demonym_mentions", "rejects", "digests"} <= tables
+
+
+def test_011_keeps_a_warehouse_s_articles_and_drops_only_the_key_index(tmp_path):
+    import duckdb
+
+    from newswatch.warehouse.migrations import applied_versions, migrate
+
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))  # made before 011, with an article
+    applied_versions(con)
+    for version, name, sql in available_migrations():
+        if version < 11:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                        [version, name])
+    con.execute("INSERT INTO articles VALUES ('a1', 'https://x.example/1', NULL, NULL, 'T',"
+                " 'X', NULL, NULL, TIMESTAMPTZ '2026-11-01 08:00+00', 'en', 'Text.', 'h1', 'a1')")
+    keys = ("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'articles'"
+            " AND constraint_type = 'PRIMARY KEY'")
+    assert con.execute(keys).fetchall() == [(1,)]
+    assert migrate(con) == [v for v, _, _ in available_migrations() if v >= 11]
+    assert con.execute(keys).fetchall() == [(0,)]
+    assert con.execute("SELECT article_id, title, story_id FROM articles").fetchall() == [
+        ("a1", "T", "a1")]
+    assert con.execute("SELECT articles FROM stories").fetchall() == [(1,)]  # views still bind
+    assert _columns(con, "articles") == DESIGN_COLUMNS["articles"]
+    con.close()

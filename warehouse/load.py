@@ -159,9 +159,13 @@ def stage_articles(
     result.inserted_ids = sorted(ids)
     result.inserted = len(ids)
     result.duplicates = len(article_rows) - len(ids) + batch_duplicates
-    new = set(ids)
-    result.mentions = sum(1 for r in children["mentions"] if r[0] in new)
-    result.demonyms = sum(1 for r in children["demonym_mentions"] if r[0] in new)
+    if len(ids) == len(article_rows):  # the usual case: every article is new
+        result.mentions = len(children["mentions"])
+        result.demonyms = len(children["demonym_mentions"])
+    else:
+        new = set(ids)
+        result.mentions = sum(1 for r in children["mentions"] if r[0] in new)
+        result.demonyms = sum(1 for r in children["demonym_mentions"] if r[0] in new)
     for name in ("stage_articles", "stage_raw", *(f"stage_{t}" for t in CHILD_TABLES),
                  "new_ids", "story_map"):
         con.execute(f"DROP TABLE {name}")

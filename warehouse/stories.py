@@ -32,29 +32,41 @@ _UNSIGNED = (1 << 64) - 1
 def candidates(con: duckdb.DuckDBPyConnection, now: datetime) -> CandidateIndex:
     """Earlier articles a new one may copy or continue, most recent first, indexed.
 
-    The sketches come as two flat numpy columns (candidate, hash), not as a
-    Python list per row: for thousands of candidates that is seconds less.
+    Their fingerprints are looked up in article_fingerprints' key index (a join
+    would read every sketch of the table: seconds in a year-sized warehouse),
+    and the sketches come as two flat numpy columns (candidate, hash), not as a
+    Python list per row.
     """
+    recent = con.execute(
+        "SELECT article_id, story_id, coalesce(published_at, first_seen_at) FROM articles"
+        " WHERE first_seen_at >= ? ORDER BY first_seen_at DESC, article_id LIMIT ?",
+        [now - STORY_WINDOW, MAX_CANDIDATES]).fetchall()
+    if not recent:
+        return CandidateIndex()
+    con.execute("CREATE OR REPLACE TEMP TABLE story_candidates (i INTEGER, article_id VARCHAR)")
+    append(con, "story_candidates", [(i, row[0]) for i, row in enumerate(recent)])
+    # DuckDB uses the index for an IN list of constants, up to index_scan_max_count of them
+    listed = ", ".join("'" + aid.replace("'", "''") + "'" for aid, _, _ in recent)
+    con.execute(f"SET index_scan_max_count = {max(2048, len(recent))}")
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE story_candidates AS"
-        " SELECT (row_number() OVER (ORDER BY a.first_seen_at DESC, a.article_id) - 1)::INTEGER"
-        " AS i, a.article_id, a.story_id, coalesce(a.published_at, a.first_seen_at) AS seen,"
-        " f.simhash, f.sketch, f.entity_ids, f.entity_counts"
-        " FROM articles a JOIN article_fingerprints f USING (article_id)"
-        " WHERE a.first_seen_at >= ? ORDER BY i LIMIT ?",
-        [now - STORY_WINDOW, MAX_CANDIDATES])
-    rows = con.execute(
-        "SELECT article_id, story_id, seen, simhash, entity_ids, entity_counts"
-        " FROM story_candidates ORDER BY i").fetchall()
-    flat = con.execute(
-        "SELECT i, unnest(sketch) AS h FROM story_candidates ORDER BY i, h").fetchnumpy()
+        "CREATE OR REPLACE TEMP TABLE story_fingerprints AS SELECT c.i, f.*"
+        f" FROM (SELECT * FROM article_fingerprints WHERE article_id IN ({listed})) f"
+        " JOIN story_candidates c USING (article_id)")
+    con.execute("RESET index_scan_max_count")
+    rows = con.execute("SELECT i, simhash, entity_ids, entity_counts FROM story_fingerprints"
+                       " ORDER BY i").fetchall()
+    flat = con.execute("SELECT i, unnest(sketch) AS h FROM story_fingerprints ORDER BY i, h"
+                       ).fetchnumpy()
     con.execute("DROP TABLE story_candidates")
-    ends = np.searchsorted(flat["i"], np.arange(1, len(rows)), "left")
+    con.execute("DROP TABLE story_fingerprints")
+    positions = [i for i, *_ in rows]  # articles without a fingerprint are no candidates
+    ends = np.searchsorted(flat["i"], positions[1:], "left")
     index = CandidateIndex()
     index.add_columns(
-        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-        [r[3] & _UNSIGNED for r in rows],  # stored signed: see fingerprint_to_row
-        [tuple(sorted(zip(r[4] or (), r[5] or (), strict=True))) for r in rows],
+        [recent[i][0] for i in positions], [recent[i][1] for i in positions],
+        [recent[i][2] for i in positions],
+        [simhash & _UNSIGNED for _, simhash, _, _ in rows],  # stored signed
+        [tuple(sorted(zip(ids or (), counts or (), strict=True))) for _, _, ids, counts in rows],
         np.split(np.asarray(flat["h"], dtype=np.int64), ends) if rows else [])
     return index
 
