@@ -85,7 +85,8 @@ def build(path: Path, articles: int, mentions: int) -> None:
             INSERT INTO article_fingerprints
             SELECT aid(i), (hash(i) >> 1)::BIGINT,
                    list_sort(list_transform(range(200), lambda x: (hash(i, x) >> 1)::BIGINT)),
-                   ['{entities[0]}', '{entities[1 % len(entities)]}'], [3, 1]
+                   ['{entities[0]}', '{entities[1 % len(entities)]}'], [3, 1],
+                   TIMESTAMPTZ '{start.isoformat()}' + to_seconds(i * {step})
             FROM range({articles}) t(i)
         """)
         con.execute(f"""

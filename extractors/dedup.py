@@ -173,6 +173,7 @@ class CandidateIndex:
         self._seen = np.zeros(64)                    # first_seen_at, POSIX seconds
         self._made: dict[int, Candidate] = {}        # Candidate objects made lately
         self._shared: np.ndarray | None = None       # see _shared_hashes
+        self._by_time: _ByTime | None = None         # see _sorted_by_time
         self.extend(candidates)
 
     # --- adding -------------------------------------------------------------------------
@@ -220,7 +221,7 @@ class CandidateIndex:
             at = np.searchsorted(self._hashes, hashes[order], "right")
             self._hashes = np.insert(self._hashes, at, hashes[order])
             self._rows = np.insert(self._rows, at, rows[order])
-            self._shared = None
+            self._shared = self._by_time = None
         return first
 
     def _reserve(self, size: int) -> None:
@@ -343,31 +344,56 @@ class CandidateIndex:
         """The candidates (before position `before`) first seen by `latest` whose
         follow-up score, computed in bulk, is within rounding of the highest (if
         that reaches the threshold)."""
-        n = len(self._ids) if before is None else before
+        # Only candidates first seen by `latest` count: in time order they are a
+        # prefix, often a small one (a follow-up comes hours after what it follows).
+        by_time = self._sorted_by_time()
+        n = int(np.searchsorted(by_time.seen, latest.timestamp(), "right"))
         # float32 and few temporaries: this runs once per new article over thousands
         low, part = np.zeros(n, np.float32), np.empty(n, np.float32)
         for entity, share in shares.items():  # only the article's own entities add
             if entity in self._columns:
-                np.minimum(self._shares[self._columns[entity], :n], np.float32(share), out=part)
+                np.minimum(by_time.shares[self._columns[entity], :n], np.float32(share),
+                           out=part)
                 low += part
-        differ = np.bitwise_count(self._simhash[:n] ^ np.uint64(fp.simhash))
+        differ = np.bitwise_count(by_time.simhash[:n] ^ np.uint64(fp.simhash))
         scores = _TOPIC_SCORE[differ]
         np.subtract(2, low, out=part)
         np.divide(low, part, out=part)
         part *= _ENTITY_WEIGHT
         scores += part
-        scores[(low <= 0) | (self._seen[:n] > latest.timestamp())] = -1.0
+        scores[low <= 0] = -1.0
+        if before is not None:
+            scores[by_time.positions[:n] >= before] = -1.0
         best = scores.max(initial=-1.0)
         if best < FOLLOW_UP_THRESHOLD - _BULK_ROUNDING:
             return []
-        close = np.flatnonzero(scores >= best - _BULK_ROUNDING)
+        close = np.sort(by_time.positions[np.flatnonzero(scores >= best - _BULK_ROUNDING)])
         return [self.candidate(p) for p in close.tolist()]
+
+    def _sorted_by_time(self) -> _ByTime:
+        """The follow-up columns in first_seen_at order, made once per batch added."""
+        if self._by_time is None:
+            n = len(self._ids)
+            order = np.argsort(self._seen[:n], kind="stable")
+            self._by_time = _ByTime(order, self._seen[order], self._shares[:, order],
+                                    self._simhash[order])
+        return self._by_time
 
     def match_added(self, position: int) -> StoryMatch:
         """`match_story` for the candidate at `position` against those added before it."""
         fp = self.candidate(position).fingerprint
         latest = self._when[position] - FOLLOW_UP_MIN_GAP
         return _match_indexed(fp, latest, self, position, self._sketches[position])
+
+
+@dataclass(frozen=True, slots=True)
+class _ByTime:
+    """A CandidateIndex's follow-up columns, sorted by first_seen_at."""
+
+    positions: np.ndarray  # the candidate of each row
+    seen: np.ndarray
+    shares: np.ndarray
+    simhash: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.migrations import available_migrations
 
@@ -41,7 +43,7 @@ def test_stable_tables_have_the_design_columns(db_path):
     assert {"raw_documents", "demonym_mentions", "rejects", "digests"} <= tables
 
 
-def test_011_keeps_a_warehouse_s_articles_and_drops_only_the_key_index(tmp_path):
+def test_011_and_012_keep_a_warehouse_s_rows_and_drop_only_the_key_indexes(tmp_path):
     import duckdb
 
     from newswatch.warehouse.migrations import applied_versions, migrate
@@ -55,13 +57,16 @@ def test_011_keeps_a_warehouse_s_articles_and_drops_only_the_key_index(tmp_path)
                         [version, name])
     con.execute("INSERT INTO articles VALUES ('a1', 'https://x.example/1', NULL, NULL, 'T',"
                 " 'X', NULL, NULL, TIMESTAMPTZ '2026-11-01 08:00+00', 'en', 'Text.', 'h1', 'a1')")
-    keys = ("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'articles'"
-            " AND constraint_type = 'PRIMARY KEY'")
-    assert con.execute(keys).fetchall() == [(1,)]
+    con.execute("INSERT INTO article_fingerprints VALUES ('a1', -5, [1, 2], ['csto'], [2])")
+    keys = ("SELECT count(*) FROM duckdb_constraints() WHERE table_name IN"
+            " ('articles', 'article_fingerprints') AND constraint_type = 'PRIMARY KEY'")
+    assert con.execute(keys).fetchall() == [(2,)]
     assert migrate(con) == [v for v, _, _ in available_migrations() if v >= 11]
     assert con.execute(keys).fetchall() == [(0,)]
     assert con.execute("SELECT article_id, title, story_id FROM articles").fetchall() == [
         ("a1", "T", "a1")]
+    assert con.execute("SELECT * FROM article_fingerprints").fetchall() == [
+        ("a1", -5, [1, 2], ["csto"], [2], datetime(2026, 11, 1, 8, tzinfo=UTC))]
     assert con.execute("SELECT articles FROM stories").fetchall() == [(1,)]  # views still bind
     assert _columns(con, "articles") == DESIGN_COLUMNS["articles"]
     con.close()

@@ -23,7 +23,8 @@ TABLES = {
     "articles": "SELECT * EXCLUDE (first_seen_at) FROM articles ORDER BY article_id",
     "mentions": "SELECT * FROM mentions ORDER BY ALL",
     "demonym_mentions": "SELECT * FROM demonym_mentions ORDER BY ALL",
-    "article_fingerprints": "SELECT * FROM article_fingerprints ORDER BY article_id",
+    "article_fingerprints": "SELECT * EXCLUDE (first_seen_at) FROM article_fingerprints"
+                            " ORDER BY article_id",
     "story_links": "SELECT * EXCLUDE (linked_at) FROM story_links ORDER BY ALL",
     "raw_pages": "SELECT * EXCLUDE (fetched_at) FROM raw_pages ORDER BY ALL",
     "fetches": "SELECT url, final_url, attempt, status, outcome, error, bytes, etag,"

@@ -118,8 +118,12 @@ def replace_articles(
             # the text may have changed: so has what story matching compares
             con.execute("DELETE FROM article_fingerprints WHERE article_id IN"
                         " (SELECT article_id FROM stage_replace)")
+            first_seen = dict(con.execute(
+                "SELECT article_id, first_seen_at FROM articles WHERE article_id IN"
+                " (SELECT article_id FROM stage_replace)").fetchall())
             append(con, "article_fingerprints", [
-                (aid, *fingerprint_to_row(article_fingerprint(by_id[aid]))) for aid, *_ in rows])
+                (aid, *fingerprint_to_row(article_fingerprint(by_id[aid])), first_seen[aid])
+                for aid, *_ in rows])
             con.execute("DROP TABLE stage_replace")
         fresh = [a for aid, a in by_id.items() if aid not in held]
         if fresh:  # pages that a better extractor now recognises as articles

@@ -32,27 +32,24 @@ _UNSIGNED = (1 << 64) - 1
 def candidates(con: duckdb.DuckDBPyConnection, now: datetime) -> CandidateIndex:
     """Earlier articles a new one may copy or continue, most recent first, indexed.
 
-    Their fingerprints are looked up in article_fingerprints' key index (a join
-    would read every sketch of the table: seconds in a year-sized warehouse),
-    and the sketches come as two flat numpy columns (candidate, hash), not as a
-    Python list per row.
+    Their fingerprints are found by first_seen_at, in time order (a join by
+    article_id alone would read every sketch of the table: seconds in a
+    year-sized warehouse), and the sketches come as two flat numpy columns
+    (candidate, hash), not as a Python list per row.
     """
     recent = con.execute(
-        "SELECT article_id, story_id, coalesce(published_at, first_seen_at) FROM articles"
-        " WHERE first_seen_at >= ? ORDER BY first_seen_at DESC, article_id LIMIT ?",
+        "SELECT article_id, story_id, coalesce(published_at, first_seen_at), first_seen_at"
+        " FROM articles WHERE first_seen_at >= ?"
+        " ORDER BY first_seen_at DESC, article_id LIMIT ?",
         [now - STORY_WINDOW, MAX_CANDIDATES]).fetchall()
     if not recent:
         return CandidateIndex()
     con.execute("CREATE OR REPLACE TEMP TABLE story_candidates (i INTEGER, article_id VARCHAR)")
     append(con, "story_candidates", [(i, row[0]) for i, row in enumerate(recent)])
-    # DuckDB uses the index for an IN list of constants, up to index_scan_max_count of them
-    listed = ", ".join("'" + aid.replace("'", "''") + "'" for aid, _, _ in recent)
-    con.execute(f"SET index_scan_max_count = {max(2048, len(recent))}")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE story_fingerprints AS SELECT c.i, f.*"
-        f" FROM (SELECT * FROM article_fingerprints WHERE article_id IN ({listed})) f"
-        " JOIN story_candidates c USING (article_id)")
-    con.execute("RESET index_scan_max_count")
+        " FROM article_fingerprints f JOIN story_candidates c USING (article_id)"
+        " WHERE f.first_seen_at >= ?", [recent[-1][3]])
     rows = con.execute("SELECT i, simhash, entity_ids, entity_counts FROM story_fingerprints"
                        " ORDER BY i").fetchall()
     flat = con.execute("SELECT i, unnest(sketch) AS h FROM story_fingerprints ORDER BY i, h"
@@ -131,7 +128,8 @@ def assign_stories(
         pool.set_story(position, story)
         if match.matched_article_id is not None:
             link_rows.append((aid, match.relation, match.matched_article_id, match.score, now))
-        fingerprint_rows.append((aid, *fingerprint_to_row(article_fingerprint(article))))
+        fingerprint_rows.append(
+            (aid, *fingerprint_to_row(article_fingerprint(article)), now))  # first seen now
     append(con, "article_fingerprints", fingerprint_rows)
     append(con, "story_links", link_rows)
     if recent is not None:
