@@ -286,6 +286,10 @@ class CandidateIndex:
     def __iter__(self) -> Iterator[Candidate]:
         return (self.candidate(p) for p in range(len(self._ids)))
 
+    def sketch(self, position: int) -> np.ndarray:
+        """The sketch of the candidate at `position`, sorted."""
+        return self._sketches[position]
+
     def candidate(self, position: int) -> Candidate:
         made = self._made.get(position)
         if made is None:
@@ -500,8 +504,11 @@ def _match_indexed(fp: Fingerprint, latest: datetime, index: CandidateIndex,
     return StoryMatch(cand.story_id, relation, cand.article_id, score)
 
 
-def fingerprint_to_row(fp: Fingerprint) -> tuple[int, list[int], list[str], list[int]]:
-    """(simhash, sketch, entity ids, counts) for BIGINT, BIGINT[], VARCHAR[], INTEGER[] columns.
+def fingerprint_to_row(
+    fp: Fingerprint, sketch: bool = True
+) -> tuple[int, list[int] | None, list[str], list[int]]:
+    """(simhash, sketch, entity ids, counts) for BIGINT, BIGINT[], VARCHAR[], INTEGER[] columns
+    (sketch None when not asked for).
 
     The unsigned simhash is stored as the signed BIGINT with the same 64 bits;
     sketch hashes are 63-bit and fit as they are.
@@ -509,7 +516,7 @@ def fingerprint_to_row(fp: Fingerprint) -> tuple[int, list[int], list[str], list
     simhash = fp.simhash - (1 << 64) if fp.simhash >> 63 else fp.simhash
     return (
         simhash,
-        list(fp.ordered),
+        list(fp.ordered) if sketch else None,
         [entity for entity, _ in fp.entities],
         [count for _, count in fp.entities],
     )

@@ -118,3 +118,19 @@ def test_the_candidates_read_back_are_the_fingerprints_stored(loaded):
     assert [(c.article_id, c.story_id, c.first_seen_at, c.fingerprint) for c in read] == [
         (aid, story, when, fingerprint_from_row(*fp)) for aid, story, when, *fp in rows]
     assert len(read) == 4
+
+
+def test_fingerprints_are_stored_as_computed(db_path):
+    # sketches go in as one flat column: each comes back whole, sorted, with its article
+    from newswatch.extractors.dedup import fingerprint, fingerprint_from_row
+
+    day = datetime(2022, 1, 13, 8, tzinfo=UTC)
+    articles = [_article(p.stem, p.read_text(encoding="utf-8"), day)
+                for p in sorted(STORIES.glob("*.txt"))]
+    articles.append(_article("no words", "\u2014 \u2026 \u2014", day))  # an empty sketch
+    with connect(db_path) as con:
+        load_batch(con, articles)
+        stored = {name: fingerprint_from_row(*fp) for name, *fp in con.execute(
+            "SELECT a.seed_file, f.simhash, f.sketch, f.entity_ids, f.entity_counts"
+            " FROM article_fingerprints f JOIN articles a USING (article_id)").fetchall()}
+    assert stored == {a.seed_file: fingerprint(a.text, a.mentions) for a in articles}

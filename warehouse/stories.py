@@ -120,21 +120,45 @@ def assign_stories(
     first = pool.extend([Candidate(aid, aid, article.published_at or now,
                                    article_fingerprint(article)) for aid, article in ordered])
     stories: dict[str, str] = {}
-    fingerprint_rows, link_rows = [], []
-    for position, (aid, article) in enumerate(ordered, start=first):
+    link_rows = []
+    for position, (aid, _) in enumerate(ordered, start=first):
         match = pool.match_added(position)
         story = match.story_id or aid
         stories[aid] = story
         pool.set_story(position, story)
         if match.matched_article_id is not None:
             link_rows.append((aid, match.relation, match.matched_article_id, match.score, now))
-        fingerprint_rows.append(
-            (aid, *fingerprint_to_row(article_fingerprint(article)), now))  # first seen now
-    append(con, "article_fingerprints", fingerprint_rows)
+    _append_fingerprints(con, [(aid, article_fingerprint(a)) for aid, a in ordered],
+                         [pool.sketch(p) for p in range(first, first + len(ordered))], now)
     append(con, "story_links", link_rows)
     if recent is not None:
-        recent.added(len(fingerprint_rows))
+        recent.added(len(ordered))
     return stories
+
+
+def _append_fingerprints(con: duckdb.DuckDBPyConnection, prints: list[tuple[str, Fingerprint]],
+                         sketches: list[np.ndarray], now: datetime) -> None:
+    """Add fingerprints (first seen `now`): the sketches go in as one flat numpy
+    column, which costs half what an Appender row with a 200-item list does."""
+    con.execute("CREATE TEMP TABLE stage_fingerprints (i INTEGER, article_id VARCHAR,"
+                " simhash BIGINT, entity_ids VARCHAR[], entity_counts INTEGER[])")
+    append(con, "stage_fingerprints", [
+        (i, aid, simhash, ids, counts)
+        for i, (aid, fp) in enumerate(prints)
+        for simhash, _, ids, counts in [fingerprint_to_row(fp, sketch=False)]])
+    flat = {"i": np.repeat(np.arange(len(sketches), dtype=np.int32), list(map(len, sketches))),
+            "h": np.concatenate([*sketches, np.zeros(0, np.int64)])}
+    con.register("stage_sketches", flat)
+    try:
+        con.execute(
+            "INSERT INTO article_fingerprints"
+            " SELECT s.article_id, s.simhash, coalesce(k.sketch, []), s.entity_ids,"
+            " s.entity_counts, ? FROM stage_fingerprints s LEFT JOIN"
+            " (SELECT i, list(h ORDER BY h) AS sketch FROM stage_sketches GROUP BY i) k USING (i)"
+            " ORDER BY s.i", [now])
+    finally:
+        con.unregister("stage_sketches")
+        con.execute("DROP TABLE stage_fingerprints")
 
 
 def article_fingerprint(article: Article) -> Fingerprint:
