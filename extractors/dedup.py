@@ -79,6 +79,8 @@ _SURE_COPY = 0.95
 # (about +-0.06 between unrelated texts), so it gets the smaller weight.
 _ENTITY_WEIGHT = 0.7
 
+# bulk (numpy, float64) and one-by-one copy scores differ by float rounding at most this
+_ROUNDING = 1e-9
 # bulk (numpy, float32) and one-by-one scores of a pair differ by float rounding
 # at most this: the bulk pass keeps every candidate this close to its best, and
 # the one-by-one scores decide among them
@@ -171,6 +173,7 @@ class CandidateIndex:
         self._shares = np.zeros((16, 64), np.float32)  # [entity, candidate]
         self._simhash = np.zeros(64, dtype=np.uint64)
         self._seen = np.zeros(64)                    # first_seen_at, POSIX seconds
+        self._limit = np.zeros(64, dtype=np.int64)   # each sketch's Fingerprint.limit
         self._made: dict[int, Candidate] = {}        # Candidate objects made lately
         self._shared: np.ndarray | None = None       # see _shared_hashes
         self._by_time: _ByTime | None = None         # see _sorted_by_time
@@ -209,6 +212,8 @@ class CandidateIndex:
         self._reserve(first + n)
         self._simhash[first:first + n] = np.fromiter(simhashes, np.uint64, n)
         self._seen[first:first + n] = [w.timestamp() for w in when]
+        self._limit[first:first + n] = [
+            int(s[-1]) if len(s) >= SKETCH_SIZE else _MASK63 for s in sketches]
         for row, ents in enumerate(entities, start=first):
             for entity, share in _shares(ents).items():
                 column = self._column(entity)  # may widen the array: before indexing it
@@ -231,6 +236,7 @@ class CandidateIndex:
                 [self._shares, np.zeros((len(self._shares), grow), np.float32)])
             self._simhash = np.concatenate([self._simhash, np.zeros(grow, np.uint64)])
             self._seen = np.concatenate([self._seen, np.zeros(grow)])
+            self._limit = np.concatenate([self._limit, np.zeros(grow, np.int64)])
 
     def _column(self, entity: str) -> int:
         if entity not in self._columns:
@@ -276,6 +282,8 @@ class CandidateIndex:
         index._simhash[:len(kept)] = self._simhash[kept]
         index._seen = np.zeros(size)
         index._seen[:len(kept)] = self._seen[kept]
+        index._limit = np.zeros(size, dtype=np.int64)
+        index._limit[:len(kept)] = self._limit[kept]
         return index
 
     # --- reading ------------------------------------------------------------------------
@@ -322,17 +330,59 @@ class CandidateIndex:
             query = query[shared[np.minimum(at, len(shared) - 1)] == query]
             if not len(query):
                 return []
+        rows, _ = self._holders(query, before)
+        return [self.candidate(p) for p in np.unique(rows).tolist()]
+
+    def _holders(self, query: np.ndarray, before: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """(candidate, hash) for every candidate (before `before`) holding a query hash."""
         first = np.searchsorted(self._hashes, query, "left")
         query = query[self._hashes[np.minimum(first, len(self._hashes) - 1)] == query]
-        if not len(query):
-            return []
         first = np.searchsorted(self._hashes, query, "left")
-        last = np.searchsorted(self._hashes, query, "right")
-        rows = np.unique(np.concatenate(
-            [self._rows[a:b] for a, b in zip(first.tolist(), last.tolist(), strict=True)]))
+        held = np.searchsorted(self._hashes, query, "right") - first
+        # the index of every holder: each hash's run [first, first + held) in _hashes
+        starts = np.repeat(first - np.cumsum(held) + held, held)
+        at = starts + np.arange(len(starts))
+        rows, hashes = self._rows[at], np.repeat(query, held)
         if before is not None:
-            rows = rows[rows < before]
-        return [self.candidate(p) for p in rows.tolist()]
+            keep = rows < before
+            rows, hashes = rows[keep], hashes[keep]
+        return rows, hashes
+
+    def likely_copies(self, fp: Fingerprint, before: int | None = None,
+                      query: np.ndarray | None = None) -> list[Candidate]:
+        """`sharing_hashes`, without the candidates whose near-duplicate score, computed
+        in bulk as `_overlap` computes it one by one, falls short of the threshold.
+
+        Common phrases put the same small hashes in many sketches: in a news stream
+        an article shares one with dozens of others that it does not copy.
+        """
+        if not len(self._hashes) or not fp.shingles:
+            return []
+        full = np.fromiter(fp.ordered, np.int64, len(fp.ordered)) if query is None else query
+        query = full
+        if before is not None:  # fp is the candidate at `before`: see sharing_hashes
+            shared = self._shared_hashes()
+            if not len(shared):
+                return []
+            at = np.searchsorted(shared, query)
+            query = query[shared[np.minimum(at, len(shared) - 1)] == query]
+            if not len(query):
+                return []
+        rows, hashes = self._holders(query, before)
+        if not len(rows):
+            return []
+        cands, which = np.unique(rows, return_inverse=True)
+        limit = np.minimum(self._limit[cands], fp.limit)
+        shared = np.bincount(which, weights=hashes <= limit[which], minlength=len(cands))
+        below_a = np.searchsorted(full, limit, "right")
+        below_b = np.array([len(self._sketches[c]) if lim >= self._limit[c]
+                            else np.searchsorted(self._sketches[c], lim, "right")
+                            for c, lim in zip(cands.tolist(), limit.tolist(), strict=True)])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            resemblance = shared / (below_a + below_b - shared)
+            score = (resemblance + shared / np.minimum(below_a, below_b)) / 2
+        close = cands[(shared > 0) & (score >= NEAR_DUPLICATE_THRESHOLD - _ROUNDING)]
+        return [self.candidate(p) for p in close.tolist()]
 
     def _shared_hashes(self) -> np.ndarray:
         """The hashes that two or more candidates hold (few: copies share them)."""
@@ -484,7 +534,7 @@ def _match_indexed(fp: Fingerprint, latest: datetime, index: CandidateIndex,
     (the others fail its set test), then, only without a copy, follow-ups."""
     best: tuple[float, Candidate] | None = None
     relation = "copy"
-    for cand in index.sharing_hashes(fp, before, query):
+    for cand in index.likely_copies(fp, before, query):
         score = _overlap(fp, cand.fingerprint)
         if score >= NEAR_DUPLICATE_THRESHOLD and _better(score, cand, best):
             best = (score, cand)

@@ -479,6 +479,43 @@ def test_the_index_matches_as_the_list_does_on_many_random_candidates():
             query, DAY2 + timedelta(days=1), list(recent))
 
 
+def test_likely_copies_are_the_sharing_candidates_that_score_as_copies():
+    # the bulk copy scores keep exactly the candidates _overlap scores at the threshold or more
+    from newswatch.extractors.dedup import _overlap
+
+    rng = random.Random(5)
+    common = [f"c{i}" for i in range(30)]  # shared phrases: many sketches share hashes
+    bases = [" ".join(rng.choices(common + [f"w{i}" for i in range(2000)], k=rng.choice(
+        [6, 30, 250, 900]))) for _ in range(40)]
+
+    def variant(text: str) -> str:  # a copy, trimmed, with boilerplate, or unrelated
+        words = text.split()
+        kind = rng.randrange(4)
+        if kind == 0:
+            return text
+        if kind == 1:
+            return " ".join(words[: max(1, len(words) * rng.randint(4, 9) // 10)])
+        if kind == 2:
+            return text + " " + " ".join(rng.choices(common, k=rng.randint(5, 400)))
+        return " ".join(rng.choices(common + ["x", "y"], k=rng.randint(5, 300)))
+
+    cands = [Candidate(f"a{i}", f"s{i}", DAY1, fingerprint(variant(rng.choice(bases))))
+             for i in range(200)]
+    index = CandidateIndex(cands)
+    found = sharing = 0
+    for query in [fingerprint(variant(rng.choice(bases))) for _ in range(80)]:
+        expected = [c for c in index.sharing_hashes(query)
+                    if _overlap(query, c.fingerprint) >= NEAR_DUPLICATE_THRESHOLD]
+        assert index.likely_copies(query) == expected
+        found += len(expected)
+        sharing += len(index.sharing_hashes(query))
+    assert 0 < found < sharing  # copies are found, and some sharing candidates are not
+    first = index.extend(cands[:5])  # an added candidate against those before it
+    assert index.likely_copies(cands[0].fingerprint, before=first) == [
+        c for c in index.sharing_hashes(cands[0].fingerprint, before=first)
+        if _overlap(cands[0].fingerprint, c.fingerprint) >= NEAR_DUPLICATE_THRESHOLD]
+
+
 def test_a_batch_added_at_once_matches_in_order_as_one_by_one():
     # what assign_stories does: add the batch, then match each article against
     # the candidates before it (the warehouse's and the batch's earlier ones)
