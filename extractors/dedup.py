@@ -134,6 +134,12 @@ class Fingerprint:
         object.__setattr__(self, "limit", _sketch_limit(self.shingles))
         object.__setattr__(self, "ordered", tuple(sorted(self.shingles)))
 
+    def __reduce__(self) -> tuple:
+        # Pickled (from an extraction worker) with its derived fields, the sorted
+        # tuple came back holding 200 int objects of its own: ~8 KB more for each
+        # fingerprint the story index keeps. Rebuilt here, it shares the set's.
+        return (Fingerprint, (self.simhash, self.shingles, self.entities))
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:

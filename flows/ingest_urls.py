@@ -128,12 +128,12 @@ async def fetch_and_extract(
       retry_jitter_factor=0.5, retry_condition_fn=only_transient)
 async def load_page_batch(
     db: str, pages: list[Page], lock_timeout: float, recent: RecentStories | None = None,
-    times: StageTimes | None = None,
+    times: StageTimes | None = None, memory_limit: str | None = None,
 ) -> tuple[int, int, int]:
     """Load one batch in one transaction, in a thread; (inserted, already held, mentions)."""
     def load() -> tuple[int, int, int]:
         started = time.perf_counter()
-        with connect(db, lock_timeout=lock_timeout) as con:
+        with connect(db, lock_timeout=lock_timeout, memory_limit=memory_limit) as con:
             result = load_pages(con, pages, recent=recent)
         if times is not None:
             times.add("load", time.perf_counter() - started)
@@ -223,7 +223,8 @@ async def ingest_urls(
                 if loading is not None:
                     await collect(*loading)
                 loading = (asyncio.ensure_future(load_page_batch(
-                    str(settings.db), quote(pages), settings.lock_timeout, recent, times)), pages)
+                    str(settings.db), quote(pages), settings.lock_timeout, recent, times,
+                    settings.load_memory_limit)), pages)
             if loading is not None:
                 await collect(*loading)
         finally:  # after a failure, stop fetching; a load under way ends (its thread would)

@@ -71,3 +71,16 @@ def test_reading_a_missing_warehouse_says_what_to_do(tmp_path):
     with pytest.raises(WarehouseMissingError, match="newswatch demo"):
         with connect(tmp_path / "none.duckdb", read_only=True):
             pass
+
+
+def test_a_load_can_cap_duckdb_s_memory(db_path):
+    # ingest urls loads with settings.load_memory_limit: DuckDB must take the cap
+    from newswatch.config import load_settings
+
+    limit = load_settings().load_memory_limit
+    assert limit == "128MB"
+    with connect(db_path, memory_limit=limit) as con:
+        capped = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    with connect(db_path) as con:
+        default = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert capped in ("128.0 MiB", "122.0 MiB") and capped != default
