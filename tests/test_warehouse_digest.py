@@ -95,3 +95,26 @@ def test_mentions_in_the_headline_and_lead_rank_first(db_path):
             for i in range(3)] + [Mention("csto", "CSTO", len(buried) - 5, len(buried) - 1, "s")])
         ranked = [a.seed_file for a in new_articles(con, date(2022, 1, 13), "Asia/Almaty")]
     assert ranked == ["headline.txt", "buried.txt"]  # 2 mentions up front outweigh 4 buried
+
+
+def test_a_copy_of_a_copy_is_grouped_with_the_first(db_path):
+    """Copy links are followed hop by hop from the day's articles to the first copy."""
+    days = {"a.txt": 11, "b.txt": 12, "c.txt": 13, "d.txt": 13}
+    with connect(db_path) as con:
+        _entities(con)
+        for name, day in days.items():
+            _load(con, name, f"Tokayev, in {name}.", datetime(2022, 1, day, 6, tzinfo=UTC),
+                  [Mention("tokayev", "Tokayev", 0, 7, f"Tokayev, in {name}.")])
+        ids = dict(con.execute("SELECT seed_file, article_id FROM articles").fetchall())
+        # b copies a, c copies b; d continues c (in place of what loading found)
+        con.execute("DELETE FROM story_links")
+        con.executemany("INSERT INTO story_links VALUES (?, ?, ?, 0.9, now())", [
+            (ids["b.txt"], "copy", ids["a.txt"]), (ids["c.txt"], "copy", ids["b.txt"]),
+            (ids["d.txt"], "follow_up", ids["c.txt"])])
+        on_13 = {a.seed_file: a for a in new_articles(con, date(2022, 1, 13), "UTC")}
+        on_12 = {a.seed_file: a for a in new_articles(con, date(2022, 1, 12), "UTC")}
+    assert on_13["c.txt"].copy_root == ids["a.txt"]
+    assert (on_13["c.txt"].earlier.relation, on_13["c.txt"].earlier.title) == ("copy", "b.txt")
+    assert on_13["d.txt"].copy_root == ids["d.txt"]  # a follow-up is no copy
+    assert on_13["d.txt"].earlier.relation == "follow_up"
+    assert on_12["b.txt"].copy_root == ids["a.txt"]

@@ -113,23 +113,36 @@ def new_articles(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[Dig
 
 
 def _link_stories(con: duckdb.DuckDBPyConnection, articles: dict[str, DigestArticle]) -> None:
-    """Fill each article's copy group and the earlier article it copies or continues."""
-    ids = list(articles)
-    copy_of = dict(con.execute(
-        "SELECT l.article_id, l.related_article_id FROM story_links l"
-        " JOIN articles a USING (article_id) WHERE l.relation = 'copy' AND a.story_id IN"
-        " (SELECT story_id FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[])))",
-        [ids]).fetchall())
+    """Fill each article's copy group and the earlier article it copies or continues.
+
+    A copy of a copy belongs to the first: the copy links are followed from
+    the day's articles, one query per hop (a hop or two in practice), rather
+    than read for whole stories, which meant a scan of every article.
+    """
+    copy_of: dict[str, str] = {}
+    for aid, relation, related, *earlier in con.execute(
+        "SELECT l.article_id, l.relation, l.related_article_id,"
+        " l.relation, r.title, r.outlet, r.first_seen_at, r.url"
+        " FROM story_links l JOIN articles r ON r.article_id = l.related_article_id"
+        " WHERE l.article_id IN (SELECT unnest(?::VARCHAR[]))", [list(articles)]).fetchall():
+        articles[aid].earlier = Earlier(*earlier)
+        if relation == "copy":
+            copy_of[aid] = related
+    frontier = set(copy_of.values()) - copy_of.keys()
+    for _ in range(100):  # a chain of copies, however long, ends (a cycle would not)
+        if not frontier:
+            break
+        hops = dict(con.execute(
+            "SELECT article_id, related_article_id FROM story_links"
+            " WHERE relation = 'copy' AND article_id IN (SELECT unnest(?::VARCHAR[]))",
+            [sorted(frontier)]).fetchall())
+        copy_of.update(hops)
+        frontier = set(hops.values()) - copy_of.keys()
     for aid, article in articles.items():
         root, hops = aid, 0
-        while root in copy_of and hops < 100:  # a copy of a copy belongs to the first
+        while root in copy_of and hops < 100:
             root, hops = copy_of[root], hops + 1
         article.copy_root = root
-    for aid, *earlier in con.execute(
-        "SELECT l.article_id, l.relation, r.title, r.outlet, r.first_seen_at, r.url"
-        " FROM story_links l JOIN articles r ON r.article_id = l.related_article_id"
-        " WHERE l.article_id IN (SELECT unnest(?::VARCHAR[]))", [ids]).fetchall():
-        articles[aid].earlier = Earlier(*earlier)
 
 
 def record_digest(
