@@ -85,7 +85,7 @@ _ROUNDING = 1e-9
 # at most this: the bulk pass keeps every candidate this close to its best, and
 # the one-by-one scores decide among them
 _BULK_ROUNDING = 1e-5
-# Candidate objects an index keeps made (a batch's, and those compared lately)
+# Candidate objects an index keeps made for comparisons (besides its last batch's)
 _KEEP_MADE = 4096
 # _follow_up's content term by the number of Simhash bits that differ (as _topic)
 _TOPIC_SCORE = ((1 - _ENTITY_WEIGHT) * np.maximum(
@@ -180,6 +180,7 @@ class CandidateIndex:
         self._simhash = np.zeros(64, dtype=np.uint64)
         self._seen = np.zeros(64)                    # first_seen_at, POSIX seconds
         self._limit = np.zeros(64, dtype=np.int64)   # each sketch's Fingerprint.limit
+        self._batch: dict[int, Candidate] = {}       # the last batch added, being matched
         self._made: dict[int, Candidate] = {}        # Candidate objects made lately
         self._shared: np.ndarray | None = None       # see _shared_hashes
         self._by_time: _ByTime | None = None         # see _sorted_by_time
@@ -199,9 +200,14 @@ class CandidateIndex:
             [np.fromiter(c.fingerprint.ordered, np.int64, len(c.fingerprint.ordered))
              for c in cands],
         )
-        if len(cands) <= _KEEP_MADE:  # a batch about to be matched: its objects are at hand
-            self._made = dict(enumerate(cands, start=first))  # (the last batch's are done)
+        # a batch about to be matched: its objects are at hand (making them again from
+        # the arrays cost more than matching); `forget_batch` lets them go
+        self._batch = dict(enumerate(cands, start=first))
         return first
+
+    def forget_batch(self) -> None:
+        """The last batch is matched: its Candidate objects are no longer needed."""
+        self._batch = {}
 
     def add_columns(
         self, ids: Sequence[str], stories: Sequence[str], when: Sequence[datetime],
@@ -254,10 +260,11 @@ class CandidateIndex:
     def set_story(self, position: int, story_id: str) -> None:
         """The story the candidate at `position` joined (once its batch's match is known)."""
         self._stories[position] = story_id
-        made = self._made.get(position)
-        if made is not None:
-            self._made[position] = Candidate(
-                made.article_id, story_id, made.first_seen_at, made.fingerprint)
+        for made in (self._batch, self._made):
+            cand = made.get(position)
+            if cand is not None:
+                made[position] = Candidate(
+                    cand.article_id, story_id, cand.first_seen_at, cand.fingerprint)
 
     def pruned(self, keep: int) -> CandidateIndex:
         """An index of the `keep` most recent candidates (by first_seen_at), in order.
@@ -305,7 +312,7 @@ class CandidateIndex:
         return self._sketches[position]
 
     def candidate(self, position: int) -> Candidate:
-        made = self._made.get(position)
+        made = self._batch.get(position) or self._made.get(position)
         if made is None:
             if len(self._made) >= _KEEP_MADE:  # made for a comparison: a few are enough
                 self._made.clear()

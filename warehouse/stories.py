@@ -131,6 +131,7 @@ def assign_stories(
     _append_fingerprints(con, [(aid, article_fingerprint(a)) for aid, a in ordered],
                          [pool.sketch(p) for p in range(first, first + len(ordered))], now)
     append(con, "story_links", link_rows)
+    pool.forget_batch()
     if recent is not None:
         recent.added(len(ordered))
     return stories
