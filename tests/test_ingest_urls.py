@@ -247,3 +247,21 @@ def test_a_batch_of_bad_pages_is_recorded_and_stops_nothing(
     assert "café at Zürich" in texts["/latin1"]
     assert {"/first", "/flaky", "/malformed"} <= set(texts)
     assert summary.ingested == 4  # cp1251, latin1, flaky, malformed; /first was already held
+
+
+def test_a_run_of_many_batches_leaves_its_rows_merged(httpserver, db_path, local_fetching):
+    # Loads leave DuckDB's small row groups unmerged, except every MERGE_EVERY
+    # batches and the run's last: what the run leaves is merged all the same.
+    pages = _article_pages()[:3]
+    for page in pages:
+        httpserver.expect_request(f"/news/{page.stem}").respond_with_data(
+            page.read_bytes(), content_type="text/html")
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
+    urls = [httpserver.url_for(f"/news/{p.stem}") for p in pages]
+
+    summary = _ingest(urls, db_path, batch_size=1)  # three batches, three loads
+    assert summary.ingested == 3
+    with connect(db_path, read_only=True) as con:
+        groups = con.execute("SELECT count(DISTINCT row_group_id)"
+                             " FROM pragma_storage_info('articles')").fetchall()[0][0]
+    assert groups == 1

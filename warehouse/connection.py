@@ -39,12 +39,19 @@ def open_database(
     read_only: bool = False,
     lock_timeout: float = 30.0,
     memory_limit: str | None = None,
+    merge_row_groups: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """Open (and, read-write, create and migrate) the warehouse at `path`.
 
     Retries while another process holds the file, for up to `lock_timeout`
     seconds, then raises WarehouseLockedError. `memory_limit` caps DuckDB's
     own memory ("128MB"; None: DuckDB's default, 80% of the machine's RAM).
+
+    `merge_row_groups=False`: the checkpoint on close does not merge the small
+    row groups each load leaves into bigger ones. DuckDB seals a batch's rows
+    in a row group of their own and merges them into the table's last, growing
+    group: after every batch, that rewrote up to a row group of articles (tens of
+    MB of text) each time. A run of many batches merges once, at its last.
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -56,6 +63,8 @@ def open_database(
     config = {"storage_compatibility_version": STORAGE_COMPATIBILITY}
     if memory_limit is not None:
         config["memory_limit"] = memory_limit
+    if not merge_row_groups and not read_only:
+        config["max_vacuum_tasks"] = 0
     deadline = time.monotonic() + lock_timeout
     delay = 0.05
     while True:
@@ -85,11 +94,11 @@ def open_database(
 @contextmanager
 def connect(
     path: str | Path, *, read_only: bool = False, lock_timeout: float = 30.0,
-    memory_limit: str | None = None,
+    memory_limit: str | None = None, merge_row_groups: bool = True,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """`open_database` as a context manager that always closes the file."""
     con = open_database(path, read_only=read_only, lock_timeout=lock_timeout,
-                        memory_limit=memory_limit)
+                        memory_limit=memory_limit, merge_row_groups=merge_row_groups)
     try:
         yield con
     finally:
