@@ -234,7 +234,7 @@ class CandidateIndex:
             counts = np.fromiter(map(len, sketches), np.int64, n)
             hashes = np.concatenate([*sketches, np.zeros(0, np.int64)])
             rows = np.repeat(np.arange(first, first + n, dtype=np.int32), counts)
-            order = np.argsort(hashes, kind="stable")
+            order = np.argsort(hashes)  # equal hashes may come in any order
             at = np.searchsorted(self._hashes, hashes[order], "right")
             self._hashes = np.insert(self._hashes, at, hashes[order])
             self._rows = np.insert(self._rows, at, rows[order])
@@ -423,13 +423,15 @@ class CandidateIndex:
                            out=part)
                 low += part
         differ = np.bitwise_count(by_time.simhash[:n] ^ np.uint64(fp.simhash))
-        scores = _TOPIC_SCORE[differ]
+        scores = np.take(_TOPIC_SCORE, differ)  # (twice as fast as indexing)
         np.subtract(2, low, out=part)
         np.divide(low, part, out=part)
         part *= _ENTITY_WEIGHT
         scores += part
         scores[low <= 0] = -1.0
-        if before is not None:
+        # A batch added in time order has nothing at or after `before` in the prefix:
+        # the running maximum of positions says so without a pass over the scores.
+        if before is not None and n and by_time.highest[n - 1] >= before:
             scores[by_time.positions[:n] >= before] = -1.0
         best = scores.max(initial=-1.0)
         if best < FOLLOW_UP_THRESHOLD - _BULK_ROUNDING:
@@ -442,7 +444,8 @@ class CandidateIndex:
         if self._by_time is None:
             n = len(self._ids)
             order = np.argsort(self._seen[:n], kind="stable")
-            self._by_time = _ByTime(order, self._seen[order], self._shares[:, order],
+            self._by_time = _ByTime(order, np.maximum.accumulate(order),
+                                    self._seen[order], self._shares[:, order],
                                     self._simhash[order])
         return self._by_time
 
@@ -458,6 +461,7 @@ class _ByTime:
     """A CandidateIndex's follow-up columns, sorted by first_seen_at."""
 
     positions: np.ndarray  # the candidate of each row
+    highest: np.ndarray    # the highest position up to each row
     seen: np.ndarray
     shares: np.ndarray
     simhash: np.ndarray
