@@ -226,10 +226,12 @@ class CandidateIndex:
         self._seen[first:first + n] = [w.timestamp() for w in when]
         self._limit[first:first + n] = [
             int(s[-1]) if len(s) >= SKETCH_SIZE else _MASK63 for s in sketches]
-        for row, ents in enumerate(entities, start=first):
-            for entity, share in _shares(ents).items():
-                column = self._column(entity)  # may widen the array: before indexing it
-                self._shares[column, row] = share
+        cells = [(self._column(entity), row, share)  # _column may widen the array
+                 for row, ents in enumerate(entities, start=first)
+                 for entity, share in _shares(ents).items()]
+        if cells:  # one assignment, not one numpy call per cell
+            columns, rows, shares = zip(*cells, strict=True)
+            self._shares[list(columns), list(rows)] = shares
         if n:  # one sorted insertion of the new hashes, not a re-sort of every hash
             counts = np.fromiter(map(len, sketches), np.int64, n)
             hashes = np.concatenate([*sketches, np.zeros(0, np.int64)])
