@@ -246,7 +246,10 @@ def test_serve_runs_the_deployments_with_no_other_set_up_and_stops_on_ctrl_c(
         assert done, [(r["name"], r["state_name"], r["state"]["message"]) for r in runs]
     finally:
         serve.send_signal(signal.SIGINT)
-        code = serve.wait(60)
+        # Prefect's runner pauses the deployments through the API before it exits.
+        # Once, in a full suite run, serve had not exited 60 s after the interrupt
+        # (nothing logged after it; not seen again in 5 runs alone or under load).
+        code = serve.wait(180)
     output = log.read_text()
     assert code == 0, output[-3000:]
     assert "Traceback" not in output
