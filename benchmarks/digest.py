@@ -146,7 +146,7 @@ def synthetic_articles(n: int, seed: int, now: datetime) -> list:
 
 def time_load(path: Path, n: int, batch: int, seed: int) -> float:
     """Seconds to load n new articles in batches, on a copy of the warehouse."""
-    from newswatch.flows.ingest_urls import MERGE_EVERY
+    from newswatch.flows.ingest_urls import merges_row_groups
     from newswatch.warehouse.connection import connect
     from newswatch.warehouse.load import load_batch
     from newswatch.warehouse.stories import RecentStories
@@ -164,8 +164,8 @@ def time_load(path: Path, n: int, batch: int, seed: int) -> float:
             articles = synthetic_articles(min(batch, n - i), seed * n + i, now)
             started = time.perf_counter()
             # as ingest: the file is held only while a batch loads, and row groups
-            # are merged every MERGE_EVERY batches and after the last
-            merge = i + batch >= n or (i // batch + 1) % MERGE_EVERY == 0
+            # are merged as ingest merges them
+            merge = merges_row_groups(i // batch + 1, last=i + batch >= n)
             with connect(copy, merge_row_groups=merge) as con:
                 load_batch(con, articles, now=now, recent=recent)
             seconds += time.perf_counter() - started

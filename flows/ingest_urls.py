@@ -42,6 +42,11 @@ _AHEAD = 2  # batches fetched and extracted at once
 MERGE_EVERY = 20
 
 
+def merges_row_groups(loaded: int, last: bool) -> bool:
+    """Whether the `loaded`-th load of a run (from 1) merges DuckDB's row groups."""
+    return last or loaded % MERGE_EVERY == 0
+
+
 @dataclass
 class UrlIngestSummary:
     """The counts of one URL ingest run, as logged, returned and attached as an artifact."""
@@ -229,10 +234,10 @@ async def ingest_urls(
                 if loading is not None:
                     await collect(*loading)
                 loaded += 1
-                merge = not ahead or loaded % MERGE_EVERY == 0  # `not ahead`: the last batch
                 loading = (asyncio.ensure_future(load_page_batch(
                     str(settings.db), quote(pages), settings.lock_timeout, recent, times,
-                    settings.load_memory_limit, merge)), pages)
+                    settings.load_memory_limit, merges_row_groups(loaded, last=not ahead))),
+                    pages)
             if loading is not None:
                 await collect(*loading)
         finally:  # after a failure, stop fetching; a load under way ends (its thread would)

@@ -120,16 +120,16 @@ def _link_stories(con: duckdb.DuckDBPyConnection, articles: dict[str, DigestArti
     than read for whole stories, which meant a scan of every article.
     """
     copy_of: dict[str, str] = {}
-    for aid, relation, related, *earlier in con.execute(
-        "SELECT l.article_id, l.relation, l.related_article_id,"
+    for aid, related, *earlier in con.execute(
+        "SELECT l.article_id, l.related_article_id,"
         " l.relation, r.title, r.outlet, r.first_seen_at, r.url"
         " FROM story_links l JOIN articles r ON r.article_id = l.related_article_id"
         " WHERE l.article_id IN (SELECT unnest(?::VARCHAR[]))", [list(articles)]).fetchall():
         articles[aid].earlier = Earlier(*earlier)
-        if relation == "copy":
+        if articles[aid].earlier.relation == "copy":
             copy_of[aid] = related
     frontier = set(copy_of.values()) - copy_of.keys()
-    for _ in range(100):  # a chain of copies, however long, ends (a cycle would not)
+    for _ in range(100):  # articles already asked are not asked again; 100 hops at most
         if not frontier:
             break
         hops = dict(con.execute(
