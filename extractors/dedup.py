@@ -87,9 +87,14 @@ _ROUNDING = 1e-9
 _BULK_ROUNDING = 1e-5
 # Candidate objects an index keeps made for comparisons (besides its last batch's)
 _KEEP_MADE = 4096
+# sorted runs of sketch hashes an index keeps apart before merging them into one
+_MAX_RUNS = 8
 # _follow_up's content term by the number of Simhash bits that differ (as _topic)
 _TOPIC_SCORE = ((1 - _ENTITY_WEIGHT) * np.maximum(
     0.0, 2 * (1 - np.arange(SIMHASH_BITS + 1) / SIMHASH_BITS) - 1)).astype(np.float32)
+# without a shared entity, no follow-up however alike the words (as _follow_up): the
+# bulk scores rely on the topic term alone falling short of the threshold
+assert _TOPIC_SCORE.max() < FOLLOW_UP_THRESHOLD - _BULK_ROUNDING
 
 _MASK64 = (1 << 64) - 1
 _MASK63 = (1 << 63) - 1  # shingle hashes fit a signed BIGINT as they are
@@ -154,9 +159,10 @@ class Candidate:
 class CandidateIndex:
     """Candidates, in the order added, indexed for `match_story`; plain arrays inside.
 
-    A copy shares a sketch hash: a sorted array of every candidate's hashes
-    finds those. A follow-up is scored against every earlier candidate sharing
-    an entity, which in a news stream is nearly all of them: their entity
+    A copy shares a sketch hash: sorted arrays of the candidates' hashes (one
+    per batch added, merged when the index is pruned) find those. A follow-up
+    is scored against every earlier candidate sharing an entity, which in a
+    news stream is nearly all of them: their entity
     shares (one contiguous row per entity), Simhash and dates are numpy arrays
     scored at once. A candidate becomes a `Candidate` object only when it is
     compared one by one (or asked for), so that thousands of them cost a few
@@ -173,8 +179,9 @@ class CandidateIndex:
         self._when: list[datetime] = []
         self._entities: list[tuple[tuple[str, int], ...]] = []
         self._sketches: list[np.ndarray] = []        # each candidate's sketch, sorted
-        self._hashes = np.zeros(0, dtype=np.int64)   # every sketch hash, sorted
-        self._rows = np.zeros(0, dtype=np.int32)     # the candidate of each hash
+        # every sketch hash, sorted, with the candidate of each: one run per batch
+        # added (merging a batch into one sorted array copied every hash each time)
+        self._runs: list[_Run] = []
         self._columns: dict[str, int] = {}           # entity id -> row of _shares
         self._shares = np.zeros((16, 64), np.float32)  # [entity, candidate]
         self._simhash = np.zeros(64, dtype=np.uint64)
@@ -182,7 +189,7 @@ class CandidateIndex:
         self._limit = np.zeros(64, dtype=np.int64)   # each sketch's Fingerprint.limit
         self._batch: dict[int, Candidate] = {}       # the last batch added, being matched
         self._made: dict[int, Candidate] = {}        # Candidate objects made lately
-        self._shared: np.ndarray | None = None       # see _shared_hashes
+        self._shared = np.zeros(0, dtype=np.int64)   # see _shared_hashes
         self._by_time: _ByTime | None = None         # see _sorted_by_time
         self.extend(candidates)
 
@@ -226,22 +233,33 @@ class CandidateIndex:
         self._seen[first:first + n] = [w.timestamp() for w in when]
         self._limit[first:first + n] = [
             int(s[-1]) if len(s) >= SKETCH_SIZE else _MASK63 for s in sketches]
-        cells = [(self._column(entity), row, share)  # _column may widen the array
-                 for row, ents in enumerate(entities, start=first)
-                 for entity, share in _shares(ents).items()]
-        if cells:  # one assignment, not one numpy call per cell
-            columns, rows, shares = zip(*cells, strict=True)
-            self._shares[list(columns), list(rows)] = shares
-        if n:  # one sorted insertion of the new hashes, not a re-sort of every hash
+        # each candidate's share of mentions per entity (as _shares), in bulk
+        pairs = [pair for ents in entities for pair in ents]
+        if pairs:
+            columns = np.fromiter(  # (_column may widen the array: before indexing it)
+                (self._column(entity) for entity, _ in pairs), np.intp, len(pairs))
+            counts = np.fromiter((count for _, count in pairs), np.float64, len(pairs))
+            rows = np.repeat(np.arange(n), np.fromiter(map(len, entities), np.intp, n))
+            totals = np.bincount(rows, weights=counts, minlength=n)
+            self._shares[columns, rows + first] = counts / totals[rows]
+        if n:
             counts = np.fromiter(map(len, sketches), np.int64, n)
             hashes = np.concatenate([*sketches, np.zeros(0, np.int64)])
             rows = np.repeat(np.arange(first, first + n, dtype=np.int32), counts)
             order = np.argsort(hashes)  # equal hashes may come in any order
-            at = np.searchsorted(self._hashes, hashes[order], "right")
-            self._hashes = np.insert(self._hashes, at, hashes[order])
-            self._rows = np.insert(self._rows, at, rows[order])
-            self._shared = self._by_time = None
+            self._add_run(_Run(hashes[order], rows[order]))
+            self._by_time = None
         return first
+
+    def _add_run(self, run: _Run) -> None:
+        """Add a run of hashes; the hashes held twice or more grow by those it repeats."""
+        held = [run.hashes[1:][run.hashes[1:] == run.hashes[:-1]]]
+        for other in self._runs:
+            held.append(run.hashes[other.holds(run.hashes)])
+        self._runs.append(run)
+        if len(self._runs) > _MAX_RUNS:  # many small batches: one run again
+            self._runs = [_merged(self._runs)]
+        self._shared = np.unique(np.concatenate([self._shared, *held]))
 
     def _reserve(self, size: int) -> None:
         if size > len(self._seen):  # room for twice as many
@@ -282,13 +300,18 @@ class CandidateIndex:
         kept = np.array(positions, dtype=np.int64)
         renumber = np.full(n, -1, dtype=np.int64)
         renumber[kept] = np.arange(len(kept))
-        new_rows = renumber[self._rows]
         index = CandidateIndex()
         for name in ("_ids", "_stories", "_when", "_entities", "_sketches"):
             column = getattr(self, name)
             setattr(index, name, [column[p] for p in positions])
-        index._hashes = self._hashes[new_rows >= 0]
-        index._rows = new_rows[new_rows >= 0].astype(np.int32)
+        # the kept hashes in one run: a batch's run keeps some candidates for long
+        # (they are kept by date), and each run costs every later batch a search
+        kept_runs = []
+        for run in self._runs:
+            rows = renumber[run.rows]
+            kept_runs.append(_Run(run.hashes[rows >= 0], rows[rows >= 0].astype(np.int32)))
+        index._runs = [_merged(kept_runs)]
+        index._shared = self._shared[index._runs[0].count(self._shared) >= 2]
         index._columns = dict(self._columns)
         size = max(64, len(kept))
         index._shares = np.zeros((len(self._shares), size), np.float32)
@@ -333,7 +356,7 @@ class CandidateIndex:
         With `before`, fp is the candidate at that position: its own hashes are in
         the index, so only those held twice or more are looked up.
         """
-        if not len(self._hashes) or not fp.shingles:
+        if not self._runs or not fp.shingles:
             return []
         if query is None:
             query = np.fromiter(fp.ordered, np.int64, len(fp.ordered))
@@ -350,14 +373,9 @@ class CandidateIndex:
 
     def _holders(self, query: np.ndarray, before: int | None) -> tuple[np.ndarray, np.ndarray]:
         """(candidate, hash) for every candidate (before `before`) holding a query hash."""
-        first = np.searchsorted(self._hashes, query, "left")
-        query = query[self._hashes[np.minimum(first, len(self._hashes) - 1)] == query]
-        first = np.searchsorted(self._hashes, query, "left")
-        held = np.searchsorted(self._hashes, query, "right") - first
-        # the index of every holder: each hash's run [first, first + held) in _hashes
-        starts = np.repeat(first - np.cumsum(held) + held, held)
-        at = starts + np.arange(len(starts))
-        rows, hashes = self._rows[at], np.repeat(query, held)
+        found = [run.holders(query) for run in self._runs]
+        rows = np.concatenate([rows for rows, _ in found])
+        hashes = np.concatenate([hashes for _, hashes in found])
         if before is not None:
             keep = rows < before
             rows, hashes = rows[keep], hashes[keep]
@@ -371,7 +389,7 @@ class CandidateIndex:
         Common phrases put the same small hashes in many sketches: in a news stream
         an article shares one with dozens of others that it does not copy.
         """
-        if not len(self._hashes) or not fp.shingles:
+        if not self._runs or not fp.shingles:
             return []
         full = np.fromiter(fp.ordered, np.int64, len(fp.ordered)) if query is None else query
         query = full
@@ -401,9 +419,6 @@ class CandidateIndex:
 
     def _shared_hashes(self) -> np.ndarray:
         """The hashes that two or more candidates hold (few: copies share them)."""
-        if self._shared is None:
-            twice = self._hashes[1:] == self._hashes[:-1]
-            self._shared = np.unique(self._hashes[1:][twice])
         return self._shared
 
     def best_follow_ups(
@@ -418,19 +433,23 @@ class CandidateIndex:
         by_time = self._sorted_by_time()
         n = int(np.searchsorted(by_time.seen, latest.timestamp(), "right"))
         # float32 and few temporaries: this runs once per new article over thousands
-        low, part = np.zeros(n, np.float32), np.empty(n, np.float32)
-        for entity, share in shares.items():  # only the article's own entities add
-            if entity in self._columns:
-                np.minimum(by_time.shares[self._columns[entity], :n], np.float32(share),
-                           out=part)
-                low += part
+        rows = [(self._columns[entity], np.float32(share))  # the article's own entities
+                for entity, share in shares.items() if entity in self._columns]
+        if not rows:
+            return []
+        low, part = np.empty(n, np.float32), np.empty(n, np.float32)
+        np.minimum(by_time.shares[rows[0][0], :n], rows[0][1], out=low)
+        for column, share in rows[1:]:
+            np.minimum(by_time.shares[column, :n], share, out=part)
+            low += part
         differ = np.bitwise_count(by_time.simhash[:n] ^ np.uint64(fp.simhash))
         scores = np.take(_TOPIC_SCORE, differ)  # (twice as fast as indexing)
         np.subtract(2, low, out=part)
         np.divide(low, part, out=part)
         part *= _ENTITY_WEIGHT
         scores += part
-        scores[low <= 0] = -1.0
+        # (a candidate sharing no entity scores its topic term alone, below the
+        # threshold: _TOPIC_SCORE's bound, so no mask of them is needed)
         # A batch added in time order has nothing at or after `before` in the prefix:
         # the running maximum of positions says so without a pass over the scores.
         if before is not None and n and by_time.highest[n - 1] >= before:
@@ -456,6 +475,44 @@ class CandidateIndex:
         fp = self.candidate(position).fingerprint
         latest = self._when[position] - FOLLOW_UP_MIN_GAP
         return _match_indexed(fp, latest, self, position, self._sketches[position])
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """Sketch hashes of a batch of candidates, sorted, and the candidate holding each."""
+
+    hashes: np.ndarray  # int64
+    rows: np.ndarray    # int32
+
+    def holds(self, query: np.ndarray) -> np.ndarray:
+        """Which of the query hashes this run holds (a boolean mask)."""
+        if not len(self.hashes):
+            return np.zeros(len(query), bool)
+        at = np.minimum(np.searchsorted(self.hashes, query), len(self.hashes) - 1)
+        return self.hashes[at] == query
+
+    def count(self, query: np.ndarray) -> np.ndarray:
+        """How many times this run holds each query hash."""
+        return (np.searchsorted(self.hashes, query, "right")
+                - np.searchsorted(self.hashes, query, "left"))
+
+    def holders(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(candidate, hash) for every holder of a query hash in this run."""
+        query = query[self.holds(query)]
+        first = np.searchsorted(self.hashes, query, "left")
+        held = np.searchsorted(self.hashes, query, "right") - first
+        # the index of every holder: each hash's span [first, first + held) in hashes
+        starts = np.repeat(first - np.cumsum(held) + held, held)
+        at = starts + np.arange(len(starts))
+        return self.rows[at], np.repeat(query, held)
+
+
+def _merged(runs: Sequence[_Run]) -> _Run:
+    """One run of the hashes of several."""
+    hashes = np.concatenate([run.hashes for run in runs] or [np.zeros(0, np.int64)])
+    rows = np.concatenate([run.rows for run in runs] or [np.zeros(0, np.int32)])
+    order = np.argsort(hashes, kind="stable")  # (a merge of sorted runs: linear time)
+    return _Run(hashes[order], rows[order])
 
 
 @dataclass(frozen=True, slots=True)

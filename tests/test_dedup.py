@@ -547,6 +547,41 @@ def test_a_batch_added_at_once_matches_in_order_as_one_by_one():
     assert list(at_once) == list(one_by_one)
 
 
+def test_batches_added_and_pruned_over_a_run_match_as_the_list_does():
+    # what a run of many batches does: each batch is added (a sorted run of hashes of
+    # its own), matched in order, and the index is pruned before the next; copies
+    # span batches, and some of what they copy is pruned away
+    rng = random.Random(13)
+    texts = [" ".join(rng.choices([f"w{i}" for i in range(400)], k=300)) for _ in range(12)]
+    entities = [(("kazakhstan", 3), ("csto", 1)), (("russia", 2),), ()]
+
+    def fp() -> Fingerprint:
+        words = rng.choice(texts).split()
+        kept = words[: len(words) * rng.randint(6, 10) // 10]  # a copy, maybe trimmed
+        return Fingerprint(rng.getrandbits(64), fingerprint(" ".join(kept)).shingles,
+                           rng.choice(entities))
+
+    index = CandidateIndex([Candidate(f"old{i}", f"s{i}", DAY1 + timedelta(hours=i), fp())
+                            for i in range(10)])
+    relations, merged = [], 0
+    for b in range(12):  # more batches than the runs an index keeps apart
+        start = DAY2 + timedelta(hours=8 * b)
+        batch = [Candidate(f"b{b}-{k}", f"b{b}-{k}", start + timedelta(minutes=20 * k), fp())
+                 for k in range(8)]
+        first = index.extend(batch)
+        for position, cand in enumerate(batch, start=first):
+            earlier = list(index)[:position]  # the candidates before it, stories as matched
+            match = index.match_added(position)
+            assert match == match_story(cand.fingerprint, cand.first_seen_at, earlier)
+            relations.append(match.relation)
+            index.set_story(position, match.story_id or cand.article_id)
+        index.forget_batch()
+        merged = max(merged, len(index._runs))
+        index = index.pruned(30)
+    assert set(relations) == {"copy", "follow_up", "new"}
+    assert merged > 1  # batches were kept as runs of their own before a prune merged them
+
+
 # --- storage ----------------------------------------------------------------------------
 
 
