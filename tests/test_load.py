@@ -7,7 +7,7 @@ import pytest
 
 from newswatch.extractors.records import Article, Mention, Reject
 from newswatch.warehouse.connection import connect
-from newswatch.warehouse.load import load_batch, read_raw, record_rejects
+from newswatch.warehouse.load import ARTICLE_COLUMNS, load_batch, read_raw, record_rejects
 
 
 def _article(name: str, text: str) -> Article:
@@ -61,7 +61,7 @@ def test_raw_text_is_kept_compressed_and_comes_back(db_path):
 def test_a_failing_batch_leaves_nothing_behind(db_path):
     good = _article("a.txt", "Kazakh news\nTokayev spoke.")
     bad = _article("b.txt", "Kazakh view\nTokayev left.")
-    bad.text = None  # violates NOT NULL at insert time, after the staging
+    bad.text = None  # violates NOT NULL when the rows go in, after the story matching
     with connect(db_path) as con:
         with pytest.raises((duckdb.Error, TypeError)):
             load_batch(con, [good, bad])
@@ -90,3 +90,26 @@ def test_copies_within_one_batch_are_stored_once(db_path):
                                 "raw_documents": 2}
         texts = sorted(r[0] for r in con.execute("SELECT text FROM articles").fetchall())
     assert texts == ["Kazakh news\nTokayev spoke.", "Kazakh view\nTokayev left."]
+
+
+def test_a_batch_of_held_and_new_articles_adds_only_the_new_ones_rows(db_path):
+    held = _article("a.txt", "Kazakh news\nTokayev spoke.")
+    new = _article("b.txt", "Kazakh view\nTokayev left.")
+    with connect(db_path) as con:
+        load_batch(con, [held])
+        result = load_batch(con, [held, new])
+        assert (result.inserted, result.duplicates, result.mentions) == (1, 1, 1)
+        assert _counts(con) == {"articles": 2, "mentions": 2, "demonym_mentions": 2,
+                                "raw_documents": 2}
+        # each article's rows are its own, its story its own
+        rows = con.execute(
+            "SELECT a.seed_file, a.story_id = a.article_id, count(m.article_id)"
+            " FROM articles a JOIN mentions m USING (article_id) GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    assert rows == [("a.txt", True, 1), ("b.txt", True, 1)]
+
+
+def test_rows_are_appended_in_the_articles_table_s_column_order(db_path):
+    with connect(db_path) as con:
+        columns = [r[0] for r in con.execute("DESCRIBE articles").fetchall()]
+    assert tuple(columns) == ARTICLE_COLUMNS

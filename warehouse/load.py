@@ -1,9 +1,10 @@
 """Bulk loading into the warehouse: one transaction per batch, idempotent.
 
-Rows go through DuckDB's Appender into temporary staging tables, then one
-INSERT ... SELECT per table moves only the articles the warehouse does not
-hold yet (same article_id, or the same content under another id). A batch
-that fails half-way rolls back whole: the warehouse holds all of it or none.
+The batch's keys go through DuckDB's Appender into a temporary table, where
+two anti-joins find the articles the warehouse does not hold yet (same
+article_id, or the same content under another id); the rows of those go
+through the Appender straight into their tables. A batch that fails half-way
+rolls back whole: the warehouse holds all of it or none.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import duckdb
 from newswatch.extractors.identity import article_id, content_hash
 from newswatch.extractors.records import Article, Reject
 
-from .bulk import append, stage, transaction
+from .bulk import append, transaction
 from .stories import RecentStories, assign_stories
 
 if TYPE_CHECKING:
@@ -28,10 +29,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_ARTICLE_COLUMNS = (
-    "article_id, url, canonical_url, seed_file, title, outlet, author, published_at,"
-    " first_seen_at, language, text, content_hash, story_id"
-)
+# the articles table's columns, in order: the Appender fills them by position
+ARTICLE_COLUMNS = ("article_id", "url", "canonical_url", "seed_file", "title", "outlet",
+                   "author", "published_at", "first_seen_at", "language", "text",
+                   "content_hash", "story_id")
 # what each article adds besides itself, one row per item
 CHILD_TABLES = ("mentions", "demonym_mentions", "person_mentions", "quotes")
 
@@ -110,7 +111,7 @@ def stage_articles(
         seen_ids.add(aid)
         seen_hashes.add(digest)
         kept.append(article)
-        article_rows.append((
+        article_rows.append((  # as ARTICLE_COLUMNS; story_id set once matched
             aid, article.url, article.canonical_url, article.seed_file, article.title,
             article.outlet, article.author, article.published_at, now, article.language,
             article.text, digest, aid,
@@ -122,53 +123,38 @@ def stage_articles(
             children[table] += rows
 
     result = LoadResult()
-    stage(con, "stage_articles", "articles", article_rows)
-    stage(con, "stage_raw", "raw_documents", raw_rows)
-    for table, rows in children.items():
-        stage(con, f"stage_{table}", table, rows)
-    # New = neither its id nor its content is in the warehouse yet.
+    # New = neither its id nor its content is in the warehouse yet. Only the keys
+    # are staged for that; the new articles' rows then go straight into their tables.
+    con.execute("CREATE TEMP TABLE stage_keys (article_id VARCHAR, content_hash VARCHAR)")
+    append(con, "stage_keys", [(row[0], row[11]) for row in article_rows])
     # Two anti-joins (hash joins; one with OR compares every pair), one statement
     # each: DuckDB runs the pair in one plan at nearly twice their time apart.
     con.execute(
-        "CREATE TEMP TABLE new_ids AS SELECT s.article_id FROM stage_articles s"
+        "CREATE TEMP TABLE new_ids AS SELECT s.article_id FROM stage_keys s"
         " WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.article_id = s.article_id)"
     )
     con.execute(
         "DELETE FROM new_ids WHERE article_id IN"
-        " (SELECT s.article_id FROM stage_articles s JOIN articles a USING (content_hash))"
+        " (SELECT s.article_id FROM stage_keys s JOIN articles a USING (content_hash))"
     )
     ids = [r[0] for r in con.execute("SELECT article_id FROM new_ids").fetchall()]
+    con.execute("DROP TABLE stage_keys")
+    con.execute("DROP TABLE new_ids")
+    new = set(ids)
     # Copies and follow-ups join the story of an earlier article.
     by_id = {row[0]: article for row, article in zip(article_rows, kept, strict=True)}
     stories = assign_stories(con, [(aid, by_id[aid]) for aid in ids], now, recent)
-    con.execute("CREATE TEMP TABLE story_map (article_id VARCHAR, story_id VARCHAR)")
-    append(con, "story_map", list(stories.items()))
-    columns = _ARTICLE_COLUMNS.replace("story_id", "coalesce(m.story_id, s.story_id)")
-    con.execute(
-        f"INSERT INTO articles ({_ARTICLE_COLUMNS}) SELECT {columns}"
-        " FROM stage_articles s JOIN new_ids USING (article_id)"
-        " LEFT JOIN story_map m USING (article_id)"
-    )
-    con.execute(
-        "INSERT INTO raw_documents SELECT s.* FROM stage_raw s JOIN new_ids USING (article_id)"
-    )
-    for table in CHILD_TABLES:
-        con.execute(
-            f"INSERT INTO {table} SELECT s.* FROM stage_{table} s JOIN new_ids USING (article_id)"
-        )
+    every = len(ids) == len(article_rows)  # the usual case: every article is new
+    append(con, "articles", [(*row[:-1], stories[row[0]]) for row in article_rows
+                             if every or row[0] in new])
+    append(con, "raw_documents", [row for row in raw_rows if every or row[0] in new])
+    for table, rows in children.items():
+        append(con, table, rows if every else [row for row in rows if row[0] in new])
     result.inserted_ids = sorted(ids)
     result.inserted = len(ids)
     result.duplicates = len(article_rows) - len(ids) + batch_duplicates
-    if len(ids) == len(article_rows):  # the usual case: every article is new
-        result.mentions = len(children["mentions"])
-        result.demonyms = len(children["demonym_mentions"])
-    else:
-        new = set(ids)
-        result.mentions = sum(1 for r in children["mentions"] if r[0] in new)
-        result.demonyms = sum(1 for r in children["demonym_mentions"] if r[0] in new)
-    for name in ("stage_articles", "stage_raw", *(f"stage_{t}" for t in CHILD_TABLES),
-                 "new_ids", "story_map"):
-        con.execute(f"DROP TABLE {name}")
+    result.mentions = sum(1 for r in children["mentions"] if every or r[0] in new)
+    result.demonyms = sum(1 for r in children["demonym_mentions"] if every or r[0] in new)
     return result
 
 
