@@ -77,11 +77,13 @@ class Settings(BaseSettings):
     # it grows): 500 pages a batch amortise that; 3 batches in flight are ~75 MB.
     url_batch_size: int = 500
     # DuckDB's memory while a batch loads (None: its default, 80% of RAM). Closing the
-    # file checkpoints it, and a checkpoint rewrites the articles' last row group
-    # whole (up to 122,880 articles), caching every block it touches: uncapped, that
-    # grew with the warehouse (+250 MB at 10,000 articles). Capped, DuckDB evicts
-    # and spills; loads took no longer at 10,000 pages nor at a million articles.
-    load_memory_limit: str | None = "128MB"
+    # file checkpoints it, and a checkpoint that merges row groups rewrites the
+    # articles' last one whole (up to 122,880 articles), caching every block it
+    # touches: uncapped, that grew with the warehouse (+250 MB at 10,000 articles);
+    # at 128MB a run's last merge still filled the cap (+110 MB at 10,000 pages).
+    # Capped, DuckDB evicts and spills: loads took no longer at 48MB (20,000
+    # articles in batches of 500 into a million: 15 s either way).
+    load_memory_limit: str | None = "48MB"
     # Polling: the sources file (None = sources.toml in the seeds folder), how
     # often the schedule polls, and what a first poll of a new source takes.
     sources: Path | None = None

@@ -45,7 +45,7 @@ def open_database(
 
     Retries while another process holds the file, for up to `lock_timeout`
     seconds, then raises WarehouseLockedError. `memory_limit` caps DuckDB's
-    own memory ("128MB"; None: DuckDB's default, 80% of the machine's RAM).
+    own memory ("48MB"; None: DuckDB's default, 80% of the machine's RAM).
 
     `merge_row_groups=False`: the checkpoint on close does not merge the small
     row groups each load leaves into bigger ones. DuckDB seals a batch's rows
