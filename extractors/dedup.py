@@ -240,8 +240,9 @@ class CandidateIndex:
                 (self._column(entity) for entity, _ in pairs), np.intp, len(pairs))
             counts = np.fromiter((count for _, count in pairs), np.float64, len(pairs))
             rows = np.repeat(np.arange(n), np.fromiter(map(len, entities), np.intp, n))
-            totals = np.bincount(rows, weights=counts, minlength=n)
-            self._shares[columns, rows + first] = counts / totals[rows]
+            totals = np.bincount(rows, weights=counts, minlength=n)[rows]
+            self._shares[columns, rows + first] = np.divide(  # (no mentions: no shares)
+                counts, totals, out=np.zeros_like(counts), where=totals > 0)
         if n:
             counts = np.fromiter(map(len, sketches), np.int64, n)
             hashes = np.concatenate([*sketches, np.zeros(0, np.int64)])
@@ -361,11 +362,7 @@ class CandidateIndex:
         if query is None:
             query = np.fromiter(fp.ordered, np.int64, len(fp.ordered))
         if before is not None:
-            shared = self._shared_hashes()
-            if not len(shared):
-                return []
-            at = np.searchsorted(shared, query)
-            query = query[shared[np.minimum(at, len(shared) - 1)] == query]
+            query = query[_holds(self._shared_hashes(), query)]
             if not len(query):
                 return []
         rows, _ = self._holders(query, before)
@@ -394,11 +391,7 @@ class CandidateIndex:
         full = np.fromiter(fp.ordered, np.int64, len(fp.ordered)) if query is None else query
         query = full
         if before is not None:  # fp is the candidate at `before`: see sharing_hashes
-            shared = self._shared_hashes()
-            if not len(shared):
-                return []
-            at = np.searchsorted(shared, query)
-            query = query[shared[np.minimum(at, len(shared) - 1)] == query]
+            query = query[_holds(self._shared_hashes(), query)]
             if not len(query):
                 return []
         rows, hashes = self._holders(query, before)
@@ -486,10 +479,7 @@ class _Run:
 
     def holds(self, query: np.ndarray) -> np.ndarray:
         """Which of the query hashes this run holds (a boolean mask)."""
-        if not len(self.hashes):
-            return np.zeros(len(query), bool)
-        at = np.minimum(np.searchsorted(self.hashes, query), len(self.hashes) - 1)
-        return self.hashes[at] == query
+        return _holds(self.hashes, query)
 
     def count(self, query: np.ndarray) -> np.ndarray:
         """How many times this run holds each query hash."""
@@ -507,11 +497,19 @@ class _Run:
         return self.rows[at], np.repeat(query, held)
 
 
+def _holds(ordered: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Which of the query values the sorted array holds (a boolean mask)."""
+    if not len(ordered):
+        return np.zeros(len(query), bool)
+    at = np.minimum(np.searchsorted(ordered, query), len(ordered) - 1)
+    return ordered[at] == query
+
+
 def _merged(runs: Sequence[_Run]) -> _Run:
     """One run of the hashes of several."""
     hashes = np.concatenate([run.hashes for run in runs] or [np.zeros(0, np.int64)])
     rows = np.concatenate([run.rows for run in runs] or [np.zeros(0, np.int32)])
-    order = np.argsort(hashes, kind="stable")  # (a merge of sorted runs: linear time)
+    order = np.argsort(hashes, kind="stable")  # (timsort merges the runs it finds)
     return _Run(hashes[order], rows[order])
 
 

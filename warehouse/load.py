@@ -96,7 +96,7 @@ def stage_articles(
 
     `raw_kind=None` stores no raw document (fetched pages keep theirs in raw_pages).
     """
-    article_rows, raw_rows = [], []
+    article_rows, raw_rows, keys = [], [], []
     children: dict[str, list[tuple]] = {table: [] for table in CHILD_TABLES}
     kept: list[Article] = []
     seen_ids: set[str] = set()
@@ -111,6 +111,7 @@ def stage_articles(
         seen_ids.add(aid)
         seen_hashes.add(digest)
         kept.append(article)
+        keys.append((aid, digest))
         article_rows.append((  # as ARTICLE_COLUMNS; story_id set once matched
             aid, article.url, article.canonical_url, article.seed_file, article.title,
             article.outlet, article.author, article.published_at, now, article.language,
@@ -126,7 +127,7 @@ def stage_articles(
     # New = neither its id nor its content is in the warehouse yet. Only the keys
     # are staged for that; the new articles' rows then go straight into their tables.
     con.execute("CREATE TEMP TABLE stage_keys (article_id VARCHAR, content_hash VARCHAR)")
-    append(con, "stage_keys", [(row[0], row[11]) for row in article_rows])
+    append(con, "stage_keys", keys)
     # Two anti-joins (hash joins; one with OR compares every pair), one statement
     # each: DuckDB runs the pair in one plan at nearly twice their time apart.
     con.execute(
