@@ -11,8 +11,10 @@ retries only while another process holds the warehouse.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from prefect import flow, get_run_logger, task
@@ -42,6 +44,25 @@ _AHEAD = 2  # batches fetched and extracted at once
 MERGE_EVERY = 20
 
 
+# Prefect refuses a flow run whose parameters serialize to 512 KiB or more
+# (about 5,000 real news URLs): a longer list is ingested in several runs.
+MAX_URL_BYTES = 448 * 1024  # (the other parameters are a few paths)
+
+
+def url_runs(urls: Sequence[str]) -> list[list[str]]:
+    """The URLs, in order, in lists whose JSON stays under MAX_URL_BYTES."""
+    runs: list[list[str]] = []
+    size = MAX_URL_BYTES
+    for url in urls:
+        cost = len(json.dumps(url)) + 2  # with the separator
+        if size + cost > MAX_URL_BYTES:
+            runs.append([])
+            size = 0
+        runs[-1].append(url)
+        size += cost
+    return runs
+
+
 def merges_row_groups(loaded: int, last: bool) -> bool:
     """Whether the `loaded`-th load of a run (from 1) merges DuckDB's row groups."""
     return last or loaded % MERGE_EVERY == 0
@@ -65,6 +86,22 @@ class UrlIngestSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)  # see StageTimes
     outcomes: dict[str, int] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
+
+    @classmethod
+    def merged(cls, runs: Sequence[UrlIngestSummary]) -> UrlIngestSummary:
+        """The counts of several runs (of `url_runs`) as one."""
+        total = cls()
+        for run in runs:
+            for name in ("urls", "fetched", "not_modified", "fetch_failed", "not_articles",
+                         "ingested", "already_held", "mentions", "extracted", "tagged",
+                         "seconds"):
+                setattr(total, name, getattr(total, name) + getattr(run, name))
+            for name in ("stage_seconds", "outcomes"):
+                counts = getattr(total, name)
+                for key, value in getattr(run, name).items():
+                    counts[key] = counts.get(key, 0) + value
+            total.rejects += run.rejects
+        return total
 
     def add_pages(self, pages: list[Page]) -> None:
         """Count a batch's fetch outcomes, articles and rejects."""

@@ -109,13 +109,16 @@ def ingest_urls_command(
 ) -> None:
     """Fetch, extract, tag and load web pages (a Prefect flow)."""
     from newswatch.flows import ingest_urls
+    from newswatch.flows.ingest_urls import UrlIngestSummary, url_runs
 
     wanted = list(urls or []) + (_read_url_file(file) if file else [])
     if not wanted:
         raise NewswatchError("no URLs given: pass them as arguments or with --file")
     settings = _settings(ctx)
-    with _progress("Fetching") as hook:
-        summary = _run_flow(_with_hook(hook, ingest_urls(urls=wanted, db=str(settings.db))))
+    with _progress("Fetching") as hook:  # a long list in several runs (see url_runs)
+        summary = UrlIngestSummary.merged([
+            _run_flow(_with_hook(hook, ingest_urls(urls=part, db=str(settings.db))))
+            for part in url_runs(wanted)])
     console.print(
         f"URLs: {summary.urls}  fetched: {summary.fetched}  not modified: "
         f"{summary.not_modified}  failed: {summary.fetch_failed}  not articles: "

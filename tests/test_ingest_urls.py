@@ -265,3 +265,34 @@ def test_a_run_of_many_batches_leaves_its_rows_merged(httpserver, db_path, local
         groups = con.execute("SELECT count(DISTINCT row_group_id)"
                              " FROM pragma_storage_info('articles')").fetchall()[0][0]
     assert groups == 1
+
+
+def test_url_runs_keep_every_url_in_order_under_prefect_s_parameter_limit():
+    import json
+
+    from newswatch.flows.ingest_urls import MAX_URL_BYTES, url_runs
+
+    # real news URLs run to 100 characters and more: 12,000 of them pass 512 KiB
+    urls = [f"https://outlet{i % 7}.example/2022/01/{i}/" + "a-long-slug-" * 6
+            for i in range(12000)]
+    assert len(json.dumps({"urls": urls})) > 512 * 1024
+    runs = url_runs(urls)
+    assert len(runs) > 1 and [url for run in runs for url in run] == urls
+    assert all(len(json.dumps({"urls": run})) < MAX_URL_BYTES + 16 for run in runs)
+    assert url_runs(urls[:10]) == [urls[:10]] and url_runs([]) == []
+
+
+def test_summaries_of_several_runs_add_up():
+    from newswatch.extractors.records import Reject
+    from newswatch.flows.ingest_urls import UrlIngestSummary
+
+    one = UrlIngestSummary(urls=3, fetched=2, ingested=1, seconds=1.5,
+                           stage_seconds={"fetch": 1.0}, outcomes={"ok": 2, "http_error": 1},
+                           rejects=[Reject("u", "fetch", "http_error", "410")])
+    two = UrlIngestSummary(urls=1, fetched=1, ingested=1, mentions=4, seconds=0.5,
+                           stage_seconds={"fetch": 0.5, "load": 0.2}, outcomes={"ok": 1})
+    total = UrlIngestSummary.merged([one, two])
+    assert (total.urls, total.fetched, total.ingested, total.mentions, total.seconds) == (
+        4, 3, 2, 4, 2.0)
+    assert total.stage_seconds == {"fetch": 1.5, "load": 0.2}
+    assert total.outcomes == {"ok": 3, "http_error": 1} and total.rejects == one.rejects
