@@ -189,7 +189,8 @@ class CandidateIndex:
         self._limit = np.zeros(64, dtype=np.int64)   # each sketch's Fingerprint.limit
         self._batch: dict[int, Candidate] = {}       # the last batch added, being matched
         self._made: dict[int, Candidate] = {}        # Candidate objects made lately
-        self._shared = np.zeros(0, dtype=np.int64)   # see _shared_hashes
+        # the hashes two or more candidates hold, sorted (few: copies share them)
+        self._shared = np.zeros(0, dtype=np.int64)
         self._by_time: _ByTime | None = None         # see _sorted_by_time
         self.extend(candidates)
 
@@ -362,7 +363,7 @@ class CandidateIndex:
         if query is None:
             query = np.fromiter(fp.ordered, np.int64, len(fp.ordered))
         if before is not None:
-            query = query[_holds(self._shared_hashes(), query)]
+            query = query[_holds(self._shared, query)]
             if not len(query):
                 return []
         rows, _ = self._holders(query, before)
@@ -391,7 +392,7 @@ class CandidateIndex:
         full = np.fromiter(fp.ordered, np.int64, len(fp.ordered)) if query is None else query
         query = full
         if before is not None:  # fp is the candidate at `before`: see sharing_hashes
-            query = query[_holds(self._shared_hashes(), query)]
+            query = query[_holds(self._shared, query)]
             if not len(query):
                 return []
         rows, hashes = self._holders(query, before)
@@ -409,10 +410,6 @@ class CandidateIndex:
             score = (resemblance + shared / np.minimum(below_a, below_b)) / 2
         close = cands[(shared > 0) & (score >= NEAR_DUPLICATE_THRESHOLD - _ROUNDING)]
         return [self.candidate(p) for p in close.tolist()]
-
-    def _shared_hashes(self) -> np.ndarray:
-        """The hashes that two or more candidates hold (few: copies share them)."""
-        return self._shared
 
     def best_follow_ups(
         self, fp: Fingerprint, shares: dict[str, float], latest: datetime,

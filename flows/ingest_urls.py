@@ -15,7 +15,7 @@ import json
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -92,15 +92,13 @@ class UrlIngestSummary:
         """The counts of several runs (of `url_runs`) as one."""
         total = cls()
         for run in runs:
-            for name in ("urls", "fetched", "not_modified", "fetch_failed", "not_articles",
-                         "ingested", "already_held", "mentions", "extracted", "tagged",
-                         "seconds"):
-                setattr(total, name, getattr(total, name) + getattr(run, name))
-            for name in ("stage_seconds", "outcomes"):
-                counts = getattr(total, name)
-                for key, value in getattr(run, name).items():
-                    counts[key] = counts.get(key, 0) + value
-            total.rejects += run.rejects
+            for name in (f.name for f in fields(cls)):  # counts add, lists join
+                mine, theirs = getattr(total, name), getattr(run, name)
+                if isinstance(mine, dict):
+                    for key, value in theirs.items():
+                        mine[key] = mine.get(key, 0) + value
+                else:
+                    setattr(total, name, mine + theirs)
         return total
 
     def add_pages(self, pages: list[Page]) -> None:

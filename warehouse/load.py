@@ -146,16 +146,17 @@ def stage_articles(
     by_id = {row[0]: article for row, article in zip(article_rows, kept, strict=True)}
     stories = assign_stories(con, [(aid, by_id[aid]) for aid in ids], now, recent)
     every = len(ids) == len(article_rows)  # the usual case: every article is new
-    append(con, "articles", [(*row[:-1], stories[row[0]]) for row in article_rows
-                             if every or row[0] in new])
-    append(con, "raw_documents", [row for row in raw_rows if every or row[0] in new])
-    for table, rows in children.items():
-        append(con, table, rows if every else [row for row in rows if row[0] in new])
+
+    def of_new(rows: list[tuple]) -> list[tuple]:  # (each row starts with its article id)
+        return rows if every else [row for row in rows if row[0] in new]
+
+    append(con, "articles", [(*row[:-1], stories[row[0]]) for row in of_new(article_rows)])
+    append(con, "raw_documents", of_new(raw_rows))
+    added = {table: append(con, table, of_new(rows)) for table, rows in children.items()}
     result.inserted_ids = sorted(ids)
     result.inserted = len(ids)
     result.duplicates = len(article_rows) - len(ids) + batch_duplicates
-    result.mentions = sum(1 for r in children["mentions"] if every or r[0] in new)
-    result.demonyms = sum(1 for r in children["demonym_mentions"] if every or r[0] in new)
+    result.mentions, result.demonyms = added["mentions"], added["demonym_mentions"]
     return result
 
 
