@@ -420,21 +420,22 @@ class CandidateIndex:
         that reaches the threshold)."""
         # Only candidates first seen by `latest` count: in time order they are a
         # prefix, often a small one (a follow-up comes hours after what it follows).
+        # This runs once per new article, often over none or a few hundred: plain
+        # Python where numpy's per-call cost would dominate, float32 and few passes.
         by_time = self._sorted_by_time()
-        n = int(np.searchsorted(by_time.seen, latest.timestamp(), "right"))
-        # float32 and few temporaries: this runs once per new article over thousands
-        rows = [(self._columns[entity], np.float32(share))  # the article's own entities
-                for entity, share in shares.items() if entity in self._columns]
-        if not rows:
+        n = bisect_right(by_time.seen, latest.timestamp())
+        columns = [self._columns[entity] for entity in shares if entity in self._columns]
+        if not n or not columns:
             return []
-        low, part = np.empty(n, np.float32), np.empty(n, np.float32)
-        np.minimum(by_time.shares[rows[0][0], :n], rows[0][1], out=low)
-        for column, share in rows[1:]:
-            np.minimum(by_time.shares[column, :n], share, out=part)
-            low += part
+        mine = np.array([shares[entity] for entity in shares if entity in self._columns],
+                        np.float32)
+        # the weighted Jaccard's sum of minima: the article's own entities' rows at once
+        low = by_time.shares[columns, :n]  # (a copy)
+        np.minimum(low, mine[:, None], out=low)
+        low = np.add.reduce(low, axis=0)
         differ = np.bitwise_count(by_time.simhash[:n] ^ np.uint64(fp.simhash))
         scores = np.take(_TOPIC_SCORE, differ)  # (twice as fast as indexing)
-        np.subtract(2, low, out=part)
+        part = np.subtract(2, low)
         np.divide(low, part, out=part)
         part *= _ENTITY_WEIGHT
         scores += part
@@ -442,7 +443,7 @@ class CandidateIndex:
         # threshold: _TOPIC_SCORE's bound, so no mask of them is needed)
         # A batch added in time order has nothing at or after `before` in the prefix:
         # the running maximum of positions says so without a pass over the scores.
-        if before is not None and n and by_time.highest[n - 1] >= before:
+        if before is not None and by_time.highest[n - 1] >= before:
             scores[by_time.positions[:n] >= before] = -1.0
         best = scores.max(initial=-1.0)
         if best < FOLLOW_UP_THRESHOLD - _BULK_ROUNDING:
@@ -456,7 +457,9 @@ class CandidateIndex:
             n = len(self._ids)
             order = np.argsort(self._seen[:n], kind="stable")
             self._by_time = _ByTime(order, np.maximum.accumulate(order),
-                                    self._seen[order], self._shares[:, order],
+                                    self._seen[order].tolist(),
+                                    # (C order: indexing by columns left it strided)
+                                    np.take(self._shares, order, axis=1),
                                     self._simhash[order])
         return self._by_time
 
@@ -516,7 +519,7 @@ class _ByTime:
 
     positions: np.ndarray  # the candidate of each row
     highest: np.ndarray    # the highest position up to each row
-    seen: np.ndarray
+    seen: list[float]      # (a list: bisect finds a prefix faster than numpy does)
     shares: np.ndarray
     simhash: np.ndarray
 
