@@ -113,3 +113,26 @@ def test_loads_can_leave_row_groups_unmerged_until_a_run_s_last(db_path):
         merged = _row_groups(con, "articles")
         held = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
     assert unmerged == 4 and merged == 1 and held == 250
+
+
+def test_a_load_connection_writes_its_commit_into_the_file_not_the_log(db_path):
+    # A batch written to the write-ahead log at commit is written again by the
+    # checkpoint on close; a load's connection skips the log.
+    from newswatch.extractors.records import Article
+    from newswatch.warehouse.load import load_batch
+
+    wal = db_path.with_name(db_path.name + ".wal")
+
+    def load(batch: int, **options) -> int:
+        articles = [Article(text=f"Article {batch}-{i}, long enough to be one." * 3,
+                            raw="<p>x</p>", url=f"https://a.example/{batch}/{i}")
+                    for i in range(50)]
+        with connect(db_path, **options) as con:
+            load_batch(con, articles)
+            return wal.stat().st_size if wal.exists() else 0  # before the close
+
+    assert load(0) > 0
+    assert load(1, checkpoint_on_commit=True) == 0
+    with connect(db_path, read_only=True) as con:
+        held = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
+    assert held == 100

@@ -40,6 +40,7 @@ def open_database(
     lock_timeout: float = 30.0,
     memory_limit: str | None = None,
     merge_row_groups: bool = True,
+    checkpoint_on_commit: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """Open (and, read-write, create and migrate) the warehouse at `path`.
 
@@ -52,6 +53,11 @@ def open_database(
     in a row group of their own and merges them into the table's last, growing
     group: after every batch, that rewrote up to a row group of articles (tens of
     MB of text) each time. A run of many batches merges once, at its last.
+
+    `checkpoint_on_commit=True`, for a connection that loads one batch and
+    closes: each commit writes its changes straight into the file. Otherwise a
+    commit writes the batch to the write-ahead log and the checkpoint on close
+    writes it again (0.2 s more for a batch of 10,000 articles).
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -65,6 +71,8 @@ def open_database(
         config["memory_limit"] = memory_limit
     if not merge_row_groups and not read_only:
         config["max_vacuum_tasks"] = 0
+    if checkpoint_on_commit and not read_only:
+        config["checkpoint_threshold"] = "0B"
     deadline = time.monotonic() + lock_timeout
     delay = 0.05
     while True:
@@ -95,10 +103,12 @@ def open_database(
 def connect(
     path: str | Path, *, read_only: bool = False, lock_timeout: float = 30.0,
     memory_limit: str | None = None, merge_row_groups: bool = True,
+    checkpoint_on_commit: bool = False,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """`open_database` as a context manager that always closes the file."""
     con = open_database(path, read_only=read_only, lock_timeout=lock_timeout,
-                        memory_limit=memory_limit, merge_row_groups=merge_row_groups)
+                        memory_limit=memory_limit, merge_row_groups=merge_row_groups,
+                        checkpoint_on_commit=checkpoint_on_commit)
     try:
         yield con
     finally:
