@@ -113,3 +113,32 @@ def test_rows_are_appended_in_the_articles_table_s_column_order(db_path):
     with connect(db_path) as con:
         columns = [r[0] for r in con.execute("DESCRIBE articles").fetchall()]
     assert tuple(columns) == ARTICLE_COLUMNS
+
+
+def test_a_load_pauses_the_garbage_collector_and_restores_it_even_when_it_fails(
+        db_path, monkeypatch):
+    import gc
+
+    import newswatch.warehouse.load as load_module
+
+    enabled_while_appending = []
+    real_append = load_module.append
+
+    def watching_append(con, table, rows):
+        enabled_while_appending.append(gc.isenabled())
+        if table == "quotes" and fail:
+            raise duckdb.IOException("disk full")  # as a failing write would
+        return real_append(con, table, rows)
+
+    monkeypatch.setattr(load_module, "append", watching_append)
+    batch = [_article("a.txt", "Kazakh news\nTokayev spoke.")]
+    with connect(db_path) as con:
+        fail = True
+        with pytest.raises(duckdb.IOException):
+            load_batch(con, batch)
+        assert gc.isenabled()
+        assert _counts(con)["articles"] == 0  # the failed batch rolled back whole
+        fail = False
+        assert load_batch(con, batch).inserted == 1
+    assert gc.isenabled()
+    assert enabled_while_appending and not any(enabled_while_appending)

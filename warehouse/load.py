@@ -21,7 +21,7 @@ import duckdb
 from newswatch.extractors.identity import article_id, content_hash
 from newswatch.extractors.records import Article, Reject
 
-from .bulk import append, transaction
+from .bulk import append, collector_paused, transaction
 from .stories import RecentStories, assign_stories
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def load_batch(
 
     `recent`: the story candidates kept by a run of many batches (see RecentStories).
     """
-    with transaction(con):
+    with collector_paused(), transaction(con):
         result = stage_articles(con, articles, raw_kind=raw_kind, encoding=encoding,
                                 now=now or datetime.now(UTC), recent=recent)
     log.info("loaded %d new articles (%d already held), %d mentions",

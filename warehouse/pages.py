@@ -18,7 +18,7 @@ import duckdb
 from newswatch.extractors.identity import article_id
 from newswatch.extractors.records import Article, Reject
 
-from .bulk import append, stage, transaction
+from .bulk import append, collector_paused, stage, transaction
 from .load import LoadResult, record_rejects, stage_articles
 from .stories import RecentStories
 
@@ -63,7 +63,7 @@ def load_pages(
     recent: RecentStories | None = None,
 ) -> PageLoadResult:
     """Record a batch of fetched pages in one transaction (`recent`: see RecentStories)."""
-    with transaction(con):
+    with collector_paused(), transaction(con):
         return stage_pages(con, pages, now=now or datetime.now(UTC), recent=recent)
 
 
