@@ -311,7 +311,8 @@ class CandidateIndex:
         kept_runs = []
         for run in self._runs:
             rows = renumber[run.rows]
-            kept_runs.append(_Run(run.hashes[rows >= 0], rows[rows >= 0].astype(np.int32)))
+            held = rows >= 0
+            kept_runs.append(_Run(run.hashes[held], rows[held].astype(np.int32)))
         index._runs = [_merged(kept_runs)]
         index._shared = self._shared[index._runs[0].count(self._shared) >= 2]
         index._columns = dict(self._columns)
