@@ -166,7 +166,7 @@ def time_load(path: Path, n: int, batch: int, seed: int) -> float:
             # as ingest: the file is held only while a batch loads, and row groups
             # are merged as ingest merges them
             merge = merges_row_groups(i // batch + 1, last=i + batch >= n)
-            with connect(copy, merge_row_groups=merge, checkpoint_on_commit=not merge) as con:
+            with connect(copy, merge_row_groups=merge) as con:
                 load_batch(con, articles, now=now, recent=recent)
             seconds += time.perf_counter() - started
         with connect(copy, read_only=True) as con:

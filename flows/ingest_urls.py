@@ -178,8 +178,7 @@ async def load_page_batch(
     def load() -> tuple[int, int, int]:
         started = time.perf_counter()
         with connect(db, lock_timeout=lock_timeout, memory_limit=memory_limit,
-                     merge_row_groups=merge_row_groups,
-                     checkpoint_on_commit=not merge_row_groups) as con:
+                     merge_row_groups=merge_row_groups) as con:
             result = load_pages(con, pages, recent=recent)
         if times is not None:
             times.add("load", time.perf_counter() - started)

@@ -117,7 +117,7 @@ def test_loads_can_leave_row_groups_unmerged_until_a_run_s_last(db_path):
 
 def test_a_load_connection_writes_its_commit_into_the_file_not_the_log(db_path):
     # A batch written to the write-ahead log at commit is written again by the
-    # checkpoint on close; a load's connection skips the log.
+    # checkpoint on close; a run's loads that do not merge row groups skip the log.
     from newswatch.extractors.records import Article
     from newswatch.warehouse.load import load_batch
 
@@ -132,7 +132,7 @@ def test_a_load_connection_writes_its_commit_into_the_file_not_the_log(db_path):
             return wal.stat().st_size if wal.exists() else 0  # before the close
 
     assert load(0) > 0
-    assert load(1, checkpoint_on_commit=True) == 0
+    assert load(1, merge_row_groups=False) == 0
     with connect(db_path, read_only=True) as con:
         held = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
     assert held == 100
