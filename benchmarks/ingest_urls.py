@@ -4,7 +4,8 @@
 
 One corpus server (another process) serves N pages for every run. Each run is
 a process of its own, and its peak memory is that of its whole process tree
-(extraction workers and Prefect's API server included), sampled every 0.2 s.
+(extraction workers and Prefect's API server included), sampled every 0.2 s;
+each of those processes' own peak is printed too.
 The pipeline run goes through the real Prefect flow; its API server is started
 before the clock starts. The bare loop is httpx (16 connections), trafilatura
 and the tagger on a pool of two processes (the same worker function as the
@@ -15,6 +16,9 @@ Stage figures are pages per second of each stage's own time: fetch, the wall
 time while any fetch was under way; extract and tag, the workers' seconds
 divided by the number of workers; load, the time spent loading. In the
 pipeline the stages overlap, so end to end is not their sum.
+
+The pool's speed-up over one core is measured after the bare loop's clock, in
+rounds of 160 pages extracted on the pool and in one process, back to back.
 """
 
 from __future__ import annotations
@@ -38,8 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 WATCHLIST = ROOT / "seeds" / "watchlist.toml"
 WORKERS = 2
 CHUNK = 8
-ONE_CORE_PAGES = 480  # pages extracted on both processes, then on one, for the speed-up
+SPEED_UP_ROUNDS = 5  # rounds of the speed-up measurement (see run_bare)
+ROUND_CHUNKS = 20    # chunks of CHUNK pages a round extracts on both processes and on one
 STAGES = ("fetch", "extract", "tag", "load")
+ROLES = ("run", "server", "workers")  # the processes of a run, for peak memory
 
 
 def run_pipeline(urls: list[str], workdir: Path) -> dict:
@@ -65,7 +71,10 @@ def run_pipeline(urls: list[str], workdir: Path) -> dict:
         for part in url_runs(urls)])
     seconds = time.perf_counter() - started
     assert summary.fetched == len(urls) and not summary.not_articles, summary
-    return {"seconds": seconds, "stages": summary.stage_seconds, "articles": summary.ingested}
+    # the flow sums its workers' seconds; per worker, as the bare loop counts them
+    stages = {stage: seconds / WORKERS if stage in ("extract", "tag") else seconds
+              for stage, seconds in summary.stage_seconds.items()}
+    return {"seconds": seconds, "stages": stages, "articles": summary.ingested}
 
 
 async def _fetch_all(urls: list[str]) -> list[str]:
@@ -83,7 +92,7 @@ def run_bare(urls: list[str], workdir: Path) -> dict:
     import duckdb
 
     from newswatch.extractors.identity import article_id
-    from newswatch.extractors.worker import extract_and_tag, extract_and_tag_many, init_worker
+    from newswatch.extractors.worker import extract_and_tag_many, init_worker
 
     stages = dict.fromkeys(STAGES, 0.0)
     t0 = time.perf_counter()
@@ -115,27 +124,52 @@ def run_bare(urls: list[str], workdir: Path) -> dict:
     con.close()
     stages["load"] = time.perf_counter() - t2
     seconds = time.perf_counter() - t0
-    # The pool's speed-up, after the clock: the same pages on both processes (warm),
-    # then on one core in this process, back to back, so that the machine's
-    # speed, which varies on a shared host, is the same for both.
-    sample = chunks[:ONE_CORE_PAGES // CHUNK]
-    sampled = sum(map(len, sample))
-    t3 = time.perf_counter()
-    list(pool.map(extract_and_tag_many, sample))
-    both = sampled / (time.perf_counter() - t3)
-    pool.shutdown()
+    # The pool's speed-up, after the clock: the same pages on both processes (warm)
+    # and on one core in this process, back to back, in rounds that alternate
+    # which goes first. The machine's speed, which drifts on a shared host, is then
+    # about the same for both halves of a round; the median round is the figure.
     init_worker(str(WATCHLIST))
-    t4 = time.perf_counter()
-    for chunk in sample:
+    rounds = []
+    for r in range(SPEED_UP_ROUNDS):
+        sample = chunks[r * ROUND_CHUNKS:(r + 1) * ROUND_CHUNKS] or chunks[:ROUND_CHUNKS]
+        if r % 2 == 0:
+            both = _pool_rate(pool, sample)
+            one = _one_core_rate(sample)
+        else:
+            one = _one_core_rate(sample)
+            both = _pool_rate(pool, sample)
+        rounds.append((both, one))
+    pool.shutdown()
+    both, one = (statistics.median(r[i] for r in rounds) for i in (0, 1))
+    speed_up = statistics.median(b / o for b, o in rounds)
+    return {"seconds": seconds, "stages": stages, "articles": len(rows),
+            "pool_pages_per_s": both, "one_core_pages_per_s": one, "speed_up": speed_up,
+            "speed_up_rounds": [round(b / o, 2) for b, o in rounds]}
+
+
+def _pool_rate(pool: ProcessPoolExecutor, chunks: list[list[tuple[str, str]]]) -> float:
+    """Pages per second extracting and tagging `chunks` on the pool."""
+    from newswatch.extractors.worker import extract_and_tag_many
+
+    started = time.perf_counter()
+    list(pool.map(extract_and_tag_many, chunks))
+    return sum(map(len, chunks)) / (time.perf_counter() - started)
+
+
+def _one_core_rate(chunks: list[list[tuple[str, str]]]) -> float:
+    """Pages per second extracting and tagging `chunks` in this process."""
+    from newswatch.extractors.worker import extract_and_tag
+
+    started = time.perf_counter()
+    for chunk in chunks:
         for html, url in chunk:
             extract_and_tag(html, url)
-    one_core = sampled / (time.perf_counter() - t4)
-    return {"seconds": seconds, "stages": stages, "articles": len(rows),
-            "pool_pages_per_s": both, "one_core_pages_per_s": one_core}
+    return sum(map(len, chunks)) / (time.perf_counter() - started)
 
 
-def _tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants, in MB."""
+def _tree_rss_mb(root: int) -> dict[str, float]:
+    """Resident memory of a process and all its descendants, in MB, by role:
+    the run's own process, Prefect's API server, and the rest (extraction workers)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -145,16 +179,21 @@ def _tree_rss_mb(root: int) -> float:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [root]
+    roles = dict.fromkeys(ROLES, 0.0)
+    todo = [root]
     while todo:
         pid = todo.pop()
         todo += children.get(pid, [])
         try:
             with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+                rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                server = b"prefect.server" in f.read()
         except (OSError, IndexError, ValueError):
-            pass
-    return total / 2**20
+            continue
+        role = "run" if pid == root else "server" if server else "workers"
+        roles[role] += rss / 2**20
+    return roles
 
 
 def _one(mode: str, port: int, n: int) -> dict:
@@ -166,11 +205,15 @@ def _one(mode: str, port: int, n: int) -> dict:
             env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                  "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL", "PREFECT_LOGGING_LEVEL": "WARNING"})
         peak, done = 0.0, threading.Event()
+        peaks = dict.fromkeys(ROLES, 0.0)  # each role's own peak
 
         def sample() -> None:
             nonlocal peak
             while not done.wait(0.2):
-                peak = max(peak, _tree_rss_mb(child.pid))
+                roles = _tree_rss_mb(child.pid)
+                peak = max(peak, sum(roles.values()))
+                for role, mb in roles.items():
+                    peaks[role] = max(peaks[role], mb)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -179,7 +222,7 @@ def _one(mode: str, port: int, n: int) -> dict:
         sampler.join()
         if child.returncode != 0:
             raise SystemExit(f"{mode} run failed:\n{err[-3000:]}")
-        return {**json.loads(out.strip().splitlines()[-1]), "peak_mb": peak}
+        return {**json.loads(out.strip().splitlines()[-1]), "peak_mb": peak, "peaks_mb": peaks}
 
 
 def report(n: int, results: dict[str, list[dict]]) -> None:
@@ -198,10 +241,17 @@ def report(n: int, results: dict[str, list[dict]]) -> None:
     peaks = {mode: max(r["peak_mb"] for r in rs) for mode, rs in results.items()}
     print(f"  {'peak MB':12s} {peaks['bare']:10.0f} {peaks['pipeline']:10.0f}"
           "   (largest over the runs, whole process tree)")
+    for mode, rs in results.items():
+        parts = {role: max(r["peaks_mb"][role] for r in rs) for role in ROLES}
+        print(f"    {mode} by process (each at its own peak): the run {parts['run']:.0f},"
+              f" Prefect's API server {parts['server']:.0f}, workers {parts['workers']:.0f}")
     pool = statistics.median(r["pool_pages_per_s"] for r in results["bare"])
     one = statistics.median(r["one_core_pages_per_s"] for r in results["bare"])
-    print(f"  extract+tag on {WORKERS} processes: {pool:.1f} pages/s = {pool / one:.2f} x one core"
-          f" ({one:.1f} pages/s); pipeline end to end = {ends['pipeline'] / one:.2f} x one core")
+    speed_up = statistics.median(r["speed_up"] for r in results["bare"])
+    rounds = " ".join(f"{x:.2f}" for r in results["bare"] for x in r["speed_up_rounds"])
+    print(f"  extract+tag on {WORKERS} processes: {pool:.1f} pages/s = {speed_up:.2f} x one core"
+          f" ({one:.1f} pages/s; rounds: {rounds});"
+          f" pipeline end to end = {ends['pipeline'] / one:.2f} x one core")
 
 
 def main() -> None:

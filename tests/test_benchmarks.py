@@ -6,9 +6,12 @@ Timings are never asserted here (the machine is shared); `make bench` and
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
-from benchmarks import corpus, digest
+from benchmarks import corpus, digest, ingest_urls
 from newswatch.extractors.dedup import Candidate, CandidateIndex, match_story
 from newswatch.extractors.worker import extract_and_tag, init_worker
 from newswatch.warehouse.connection import connect
@@ -45,3 +48,43 @@ def test_digest_bench_builds_a_year_and_loads_into_it(tmp_path):
     assert 8 <= found <= 12 and focus > 0
     _, held = digest.time_load(path, 30, 10, seed=1)
     assert held == 3650 + 30
+
+
+def test_peak_memory_is_split_by_process_the_run_its_server_and_its_workers():
+    # a child that holds 50 MB: counted under "workers", not under this process
+    child = subprocess.Popen([sys.executable, "-c", "import sys; b = bytearray(50 * 2**20);"
+                              " b[::4096] = b'x' * len(b[::4096]); sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            roles = ingest_urls._tree_rss_mb(os.getpid())
+            if roles["workers"] >= 50:
+                break
+            subprocess.run(["sleep", "0.05"])
+        assert set(roles) == {"run", "server", "workers"}
+        assert roles["workers"] >= 50
+        assert roles["run"] > 10 and roles["server"] == 0
+    finally:
+        child.communicate(b"")
+
+
+def _run(seconds: float, speed_up: float, peaks: dict[str, float]) -> dict:
+    stages = dict.fromkeys(ingest_urls.STAGES, seconds / 4)
+    return {"seconds": seconds, "stages": stages, "articles": 100, "peak_mb": sum(peaks.values()),
+            "peaks_mb": peaks, "pool_pages_per_s": 250.0, "one_core_pages_per_s": 100.0,
+            "speed_up": speed_up, "speed_up_rounds": [speed_up, speed_up + 0.1]}
+
+
+def test_bench_report_gives_the_median_speed_up_and_each_process_s_peak(capsys):
+    peaks = {"run": 300.0, "server": 220.0, "workers": 120.0}
+    ingest_urls.report(100, {
+        "bare": [_run(1.0, 1.9, peaks), _run(1.2, 1.5, peaks), _run(1.1, 1.8, peaks)],
+        "pipeline": [_run(1.0, 0, {**peaks, "run": 350.0}), _run(1.0, 0, peaks),
+                     _run(2.0, 0, peaks)],
+    })
+    out = capsys.readouterr().out
+    assert "= 1.80 x one core" in out  # the median run's, not 250/100 of the medians
+    assert "rounds: 1.90 2.00 1.50 1.60 1.80 1.90" in out
+    assert "pipeline by process (each at its own peak): the run 350, Prefect's API server" in out
+    assert [line.split() for line in out.splitlines() if "end to end" in line][0][3:] == [
+        "90.9", "100.0", "1.10"]
