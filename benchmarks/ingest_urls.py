@@ -72,8 +72,8 @@ def run_pipeline(urls: list[str], workdir: Path) -> dict:
     seconds = time.perf_counter() - started
     assert summary.fetched == len(urls) and not summary.not_articles, summary
     # the flow sums its workers' seconds; per worker, as the bare loop counts them
-    stages = {stage: seconds / WORKERS if stage in ("extract", "tag") else seconds
-              for stage, seconds in summary.stage_seconds.items()}
+    stages = {stage: spent / WORKERS if stage in ("extract", "tag") else spent
+              for stage, spent in summary.stage_seconds.items()}
     return {"seconds": seconds, "stages": stages, "articles": summary.ingested}
 
 
