@@ -178,7 +178,10 @@ class CandidateIndex:
         self._stories: list[str] = []
         self._when: list[datetime] = []
         self._entities: list[tuple[tuple[str, int], ...]] = []
-        self._sketches: list[np.ndarray] = []        # each candidate's sketch, sorted
+        # each candidate's sketch, sorted, in a row padded with _MASK63 (rows, not a
+        # list of arrays: likely_copies counts hashes below a value in hundreds at once)
+        self._grid = np.full((64, SKETCH_SIZE), _MASK63, dtype=np.int64)
+        self._length = np.zeros(64, dtype=np.int32)  # each sketch's length
         # every sketch hash, sorted, with the candidate of each: one run per batch
         # added (merging a batch into one sorted array copied every hash each time)
         self._runs: list[_Run] = []
@@ -228,8 +231,10 @@ class CandidateIndex:
         self._stories += stories
         self._when += when
         self._entities += entities
-        self._sketches += sketches
         self._reserve(first + n)
+        for row, sketch in enumerate(sketches, start=first):
+            self._grid[row, :len(sketch)] = sketch
+            self._length[row] = len(sketch)
         self._simhash[first:first + n] = np.fromiter(simhashes, np.uint64, n)
         self._seen[first:first + n] = [w.timestamp() for w in when]
         self._limit[first:first + n] = [
@@ -261,7 +266,10 @@ class CandidateIndex:
         self._runs.append(run)
         if len(self._runs) > _MAX_RUNS:  # many small batches: one run again
             self._runs = [_merged(self._runs)]
-        self._shared = np.unique(np.concatenate([self._shared, *held]))
+        # (np.unique of all of them took 0.1 s a batch: only the new ones are sorted in)
+        new = np.unique(np.concatenate(held))
+        new = new[~_holds(self._shared, new)]
+        self._shared = np.insert(self._shared, np.searchsorted(self._shared, new), new)
 
     def _reserve(self, size: int) -> None:
         if size > len(self._seen):  # room for twice as many
@@ -271,6 +279,9 @@ class CandidateIndex:
             self._simhash = np.concatenate([self._simhash, np.zeros(grow, np.uint64)])
             self._seen = np.concatenate([self._seen, np.zeros(grow)])
             self._limit = np.concatenate([self._limit, np.zeros(grow, np.int64)])
+            self._grid = np.vstack(
+                [self._grid, np.full((grow, SKETCH_SIZE), _MASK63, dtype=np.int64)])
+            self._length = np.concatenate([self._length, np.zeros(grow, np.int32)])
 
     def _column(self, entity: str) -> int:
         if entity not in self._columns:
@@ -303,7 +314,7 @@ class CandidateIndex:
         renumber = np.full(n, -1, dtype=np.int64)
         renumber[kept] = np.arange(len(kept))
         index = CandidateIndex()
-        for name in ("_ids", "_stories", "_when", "_entities", "_sketches"):
+        for name in ("_ids", "_stories", "_when", "_entities"):
             column = getattr(self, name)
             setattr(index, name, [column[p] for p in positions])
         # the kept hashes in one run: a batch's run keeps some candidates for long
@@ -325,6 +336,10 @@ class CandidateIndex:
         index._seen[:len(kept)] = self._seen[kept]
         index._limit = np.zeros(size, dtype=np.int64)
         index._limit[:len(kept)] = self._limit[kept]
+        index._grid = np.full((size, SKETCH_SIZE), _MASK63, dtype=np.int64)
+        index._grid[:len(kept)] = self._grid[kept]
+        index._length = np.zeros(size, dtype=np.int32)
+        index._length[:len(kept)] = self._length[kept]
         return index
 
     # --- reading ------------------------------------------------------------------------
@@ -337,14 +352,14 @@ class CandidateIndex:
 
     def sketch(self, position: int) -> np.ndarray:
         """The sketch of the candidate at `position`, sorted."""
-        return self._sketches[position]
+        return self._grid[position, :self._length[position]]
 
     def candidate(self, position: int) -> Candidate:
         made = self._batch.get(position) or self._made.get(position)
         if made is None:
             if len(self._made) >= _KEEP_MADE:  # made for a comparison: a few are enough
                 self._made.clear()
-            sketch = self._sketches[position]
+            sketch = self.sketch(position)
             fp = Fingerprint(int(self._simhash[position]), frozenset(sketch.tolist()),
                              self._entities[position])
             made = self._made[position] = Candidate(
@@ -403,9 +418,9 @@ class CandidateIndex:
         limit = np.minimum(self._limit[cands], fp.limit)
         shared = np.bincount(which, weights=hashes <= limit[which], minlength=len(cands))
         below_a = np.searchsorted(full, limit, "right")
-        below_b = np.array([len(self._sketches[c]) if lim >= self._limit[c]
-                            else np.searchsorted(self._sketches[c], lim, "right")
-                            for c, lim in zip(cands.tolist(), limit.tolist(), strict=True)])
+        # each candidate's hashes up to the limit (its padding counts only at _MASK63)
+        below_b = np.minimum(np.count_nonzero(self._grid[cands] <= limit[:, None], axis=1),
+                             self._length[cands])
         with np.errstate(divide="ignore", invalid="ignore"):
             resemblance = shared / (below_a + below_b - shared)
             score = (resemblance + shared / np.minimum(below_a, below_b)) / 2
@@ -468,7 +483,7 @@ class CandidateIndex:
         """`match_story` for the candidate at `position` against those added before it."""
         fp = self.candidate(position).fingerprint
         latest = self._when[position] - FOLLOW_UP_MIN_GAP
-        return _match_indexed(fp, latest, self, position, self._sketches[position])
+        return _match_indexed(fp, latest, self, position, self.sketch(position))
 
 
 @dataclass(frozen=True, slots=True)
