@@ -144,9 +144,11 @@ def synthetic_articles(n: int, seed: int, now: datetime) -> list:
     return articles
 
 
-def time_load(path: Path, n: int, batch: int, seed: int) -> float:
-    """Seconds to load n new articles in batches, on a copy of the warehouse."""
-    from newswatch.flows.ingest_urls import merges_row_groups
+def time_load(path: Path, n: int, batch: int, seed: int) -> tuple[float, int, float]:
+    """Seconds to load n new articles in batches, on a copy of the warehouse; the
+    articles it then holds; and the seconds of the compaction that follows."""
+    from newswatch.config import Settings
+    from newswatch.warehouse.compact import compact
     from newswatch.warehouse.connection import connect
     from newswatch.warehouse.load import load_batch
     from newswatch.warehouse.stories import RecentStories
@@ -163,15 +165,15 @@ def time_load(path: Path, n: int, batch: int, seed: int) -> float:
             # walk their millions of objects again and again.
             articles = synthetic_articles(min(batch, n - i), seed * n + i, now)
             started = time.perf_counter()
-            # as ingest: the file is held only while a batch loads, and row groups
-            # are merged as ingest merges them
-            merge = merges_row_groups(i // batch + 1, last=i + batch >= n)
-            with connect(copy, merge_row_groups=merge) as con:
+            # as ingest: the file is held only while a batch loads
+            with connect(copy) as con:
                 load_batch(con, articles, now=now, recent=recent)
             seconds += time.perf_counter() - started
         with connect(copy, read_only=True) as con:
             held = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
-    return seconds, held
+        # the day's maintenance merges the row groups the loads left (as the digest does)
+        compacted = compact(copy, memory_limit=Settings().load_memory_limit).seconds
+    return seconds, held, compacted
 
 
 def main() -> None:
@@ -203,11 +205,13 @@ def main() -> None:
               f" (runs: {', '.join(f'{d[0]:.3f}' for d in digest)})")
         for batch in args.batch:
             loads = [time_load(path, args.load, batch, seed) for seed in range(args.runs)]
-            seconds = statistics.median(s for s, _ in loads)
+            seconds = statistics.median(s for s, _, _ in loads)
             print(f"  loading {args.load:,} articles with {10 * args.load:,} mentions in batches"
                   f" of {batch:,}: {seconds:.1f} s, {args.load / seconds:,.0f} articles/s"
-                  f" (runs: {', '.join(f'{s:.1f}' for s, _ in loads)}; warehouse then holds"
-                  f" {loads[0][1]:,} articles)", flush=True)
+                  f" (runs: {', '.join(f'{s:.1f}' for s, _, _ in loads)}; warehouse then holds"
+                  f" {loads[0][1]:,} articles); then compacted in"
+                  f" {statistics.median(c for _, _, c in loads):.1f} s"
+                  f" (runs: {', '.join(f'{c:.1f}' for _, _, c in loads)})", flush=True)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,19 @@ def run_pipeline(urls: list[str], workdir: Path) -> dict:
     return {"seconds": seconds, "stages": stages, "articles": summary.ingested}
 
 
+def run_compact(workdir: Path) -> dict:
+    """Compact the pipeline's warehouse, as the daily digest would: what the loads
+    no longer pay, in a process of its own (its peak is not the pipeline's)."""
+    import resource
+
+    from newswatch.config import Settings
+    from newswatch.warehouse.compact import compact
+
+    result = compact(workdir / "bench.duckdb", memory_limit=Settings().load_memory_limit)
+    return {"seconds": result.seconds, "merged": result.merged,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
 async def _fetch_all(urls: list[str]) -> list[str]:
     import httpx
 
@@ -196,14 +209,25 @@ def _tree_rss_mb(root: int) -> dict[str, float]:
     return roles
 
 
+def _child(mode: str, port: int, n: int, workdir: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.ingest_urls", "--child", mode, "--n", str(n),
+         "--port", str(port), "--workdir", workdir], cwd=ROOT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+             "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL", "PREFECT_LOGGING_LEVEL": "WARNING"})
+
+
+def _last_json(child: subprocess.Popen, mode: str) -> dict:
+    out, err = child.communicate()
+    if child.returncode != 0:
+        raise SystemExit(f"{mode} run failed:\n{err[-3000:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def _one(mode: str, port: int, n: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.ingest_urls", "--child", mode, "--n", str(n),
-             "--port", str(port), "--workdir", tmp], cwd=ROOT, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                 "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL", "PREFECT_LOGGING_LEVEL": "WARNING"})
+        child = _child(mode, port, n, tmp)
         peak, done = 0.0, threading.Event()
         peaks = dict.fromkeys(ROLES, 0.0)  # each role's own peak
 
@@ -217,12 +241,14 @@ def _one(mode: str, port: int, n: int) -> dict:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        out, err = child.communicate()
-        done.set()
-        sampler.join()
-        if child.returncode != 0:
-            raise SystemExit(f"{mode} run failed:\n{err[-3000:]}")
-        return {**json.loads(out.strip().splitlines()[-1]), "peak_mb": peak, "peaks_mb": peaks}
+        try:
+            result = _last_json(child, mode)
+        finally:
+            done.set()
+            sampler.join()
+        if mode == "pipeline":
+            result["compact"] = _last_json(_child("compact", port, n, tmp), "compact")
+        return {**result, "peak_mb": peak, "peaks_mb": peaks}
 
 
 def report(n: int, results: dict[str, list[dict]]) -> None:
@@ -245,6 +271,11 @@ def report(n: int, results: dict[str, list[dict]]) -> None:
         parts = {role: max(r["peaks_mb"][role] for r in rs) for role in ROLES}
         print(f"    {mode} by process (each at its own peak): the run {parts['run']:.0f},"
               f" Prefect's API server {parts['server']:.0f}, workers {parts['workers']:.0f}")
+    compacts = [r["compact"] for r in results["pipeline"]]
+    print(f"  then compacted, as the daily digest does (not in the pipeline's time):"
+          f" {statistics.median(c['seconds'] for c in compacts):.1f} s, "
+          f"{max(c['merged'] for c in compacts)} row groups merged, peak"
+          f" {max(c['peak_mb'] for c in compacts):.0f} MB in a process of its own")
     pool = statistics.median(r["pool_pages_per_s"] for r in results["bare"])
     one = statistics.median(r["one_core_pages_per_s"] for r in results["bare"])
     speed_up = statistics.median(r["speed_up"] for r in results["bare"])
@@ -258,10 +289,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--child", choices=["pipeline", "bare"])
+    parser.add_argument("--child", choices=["pipeline", "bare", "compact"])
     parser.add_argument("--port", type=int)
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
+    if args.child == "compact":
+        print(json.dumps(run_compact(args.workdir)))
+        return
     if args.child:
         urls = [f"http://127.0.0.1:{args.port}/news/{i}" for i in range(args.n)]
         run = run_pipeline if args.child == "pipeline" else run_bare

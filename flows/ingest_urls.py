@@ -39,10 +39,6 @@ from .stages import StageTimes
 
 _CHUNK = 8  # pages per call to an extraction worker
 _AHEAD = 2  # batches fetched and extracted at once
-# A run's loads leave DuckDB's small row groups unmerged (see connect), but for
-# every this many batches and the last: merging costs about as much, once.
-MERGE_EVERY = 20
-
 
 # Prefect refuses a flow run whose parameters serialize to 512 KiB or more
 # (about 5,000 real news URLs): a longer list is ingested in several runs.
@@ -61,11 +57,6 @@ def url_runs(urls: Sequence[str]) -> list[list[str]]:
         runs[-1].append(url)
         size += cost
     return runs
-
-
-def merges_row_groups(loaded: int, last: bool) -> bool:
-    """Whether the `loaded`-th load of a run (from 1) merges DuckDB's row groups."""
-    return last or loaded % MERGE_EVERY == 0
 
 
 @dataclass
@@ -172,13 +163,11 @@ async def fetch_and_extract(
 async def load_page_batch(
     db: str, pages: list[Page], lock_timeout: float, recent: RecentStories | None = None,
     times: StageTimes | None = None, memory_limit: str | None = None,
-    merge_row_groups: bool = True,
 ) -> tuple[int, int, int]:
     """Load one batch in one transaction, in a thread; (inserted, already held, mentions)."""
     def load() -> tuple[int, int, int]:
         started = time.perf_counter()
-        with connect(db, lock_timeout=lock_timeout, memory_limit=memory_limit,
-                     merge_row_groups=merge_row_groups) as con:
+        with connect(db, lock_timeout=lock_timeout, memory_limit=memory_limit) as con:
             result = load_pages(con, pages, recent=recent)
         if times is not None:
             times.add("load", time.perf_counter() - started)
@@ -250,7 +239,6 @@ async def ingest_urls(
         starts = iter(range(0, len(requests), settings.url_batch_size))
         ahead: deque[asyncio.Future[list[Page]]] = deque()
         loading: tuple[asyncio.Future, list[Page]] | None = None
-        loaded = 0
 
         def fetch_next() -> None:
             i = next(starts, None)
@@ -268,11 +256,9 @@ async def ingest_urls(
                 fetch_next()
                 if loading is not None:
                     await collect(*loading)
-                loaded += 1
                 loading = (asyncio.ensure_future(load_page_batch(
                     str(settings.db), quote(pages), settings.lock_timeout, recent, times,
-                    settings.load_memory_limit, merges_row_groups(loaded, last=not ahead))),
-                    pages)
+                    settings.load_memory_limit)), pages)
             if loading is not None:
                 await collect(*loading)
         finally:  # after a failure, stop fetching; a load under way ends (its thread would)

@@ -185,6 +185,22 @@ def reprocess_command(
         f"not articles: {summary.not_articles}  ({summary.seconds:.1f} s)", highlight=False)
 
 
+@app.command("compact")
+def compact_command(ctx: typer.Context) -> None:
+    """Merge the small row groups that loads leave in the warehouse (the daily digest
+    does it too): scans stay fast and the file small, with no load paying for it."""
+    from newswatch.warehouse.compact import compact
+
+    settings = _settings(ctx)
+    result = compact(settings.db, lock_timeout=settings.lock_timeout,
+                     memory_limit=settings.load_memory_limit)
+    for table, before in result.before.items():
+        console.print(f"  {table}: {before} partial row groups -> {result.after[table]}",
+                      highlight=False)
+    console.print(f"Compacted: {result.merged} row groups merged in {len(result.before)}"
+                  f" tables ({result.seconds:.1f} s)", highlight=False)
+
+
 @app.command("serve")
 def serve_command(ctx: typer.Context) -> None:
     """Run the deployments of deployments/prefect.yaml on their schedules on this machine

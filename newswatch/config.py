@@ -76,13 +76,11 @@ class Settings(BaseSettings):
     # Each load opens the warehouse and checkpoints it on close (~0.1-0.3 s, more as
     # it grows): 500 pages a batch amortise that; 3 batches in flight are ~75 MB.
     url_batch_size: int = 500
-    # DuckDB's memory while a batch loads (None: its default, 80% of RAM). Closing the
-    # file checkpoints it, and a checkpoint that merges row groups rewrites the
-    # articles' last one whole (up to 122,880 articles), caching every block it
-    # touches: uncapped, that grew with the warehouse (+250 MB at 10,000 articles);
-    # at 128MB a run's last merge still filled the cap (+110 MB at 10,000 pages).
-    # Capped, DuckDB evicts and spills: loads took no longer at 48MB (20,000
-    # articles in batches of 500 into a million: 15 s either way).
+    # DuckDB's memory while a batch loads or the warehouse is compacted (None: its
+    # default, 80% of RAM). Compacting merges row groups: it rewrites a table's last
+    # one whole (up to 122,880 articles), caching every block it touches; uncapped,
+    # that grew with the warehouse (+250 MB at 10,000 articles). Capped, DuckDB
+    # evicts and spills: loads took no longer at 48MB.
     load_memory_limit: str | None = "48MB"
     # Polling: the sources file (None = sources.toml in the seeds folder), how
     # often the schedule polls, and what a first poll of a new source takes.

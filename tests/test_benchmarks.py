@@ -47,8 +47,8 @@ def test_digest_bench_builds_a_year_and_loads_into_it(tmp_path):
                            ).fetchall() == [(36500,)]
     _, found, focus = digest.time_digest(path, (digest.END - timedelta(days=1)).date())
     assert 8 <= found <= 12 and focus > 0
-    _, held = digest.time_load(path, 30, 10, seed=1)
-    assert held == 3650 + 30
+    _, held, compacted = digest.time_load(path, 30, 10, seed=1)
+    assert held == 3650 + 30 and compacted > 0
 
 
 def test_peak_memory_is_split_by_process_the_run_its_server_and_its_workers():
@@ -73,7 +73,8 @@ def _run(seconds: float, speed_up: float, peaks: dict[str, float]) -> dict:
     stages = dict.fromkeys(ingest_urls.STAGES, seconds / 4)
     return {"seconds": seconds, "stages": stages, "articles": 100, "peak_mb": sum(peaks.values()),
             "peaks_mb": peaks, "pool_pages_per_s": 250.0, "one_core_pages_per_s": 100.0,
-            "speed_up": speed_up, "speed_up_rounds": [speed_up, speed_up + 0.1]}
+            "speed_up": speed_up, "speed_up_rounds": [speed_up, speed_up + 0.1],
+            "compact": {"seconds": seconds * 2, "merged": 12, "peak_mb": 150.0}}
 
 
 def test_bench_report_gives_the_median_speed_up_and_each_process_s_peak(capsys):
@@ -89,3 +90,5 @@ def test_bench_report_gives_the_median_speed_up_and_each_process_s_peak(capsys):
     assert "pipeline by process (each at its own peak): the run 350, Prefect's API server" in out
     assert [line.split() for line in out.splitlines() if "end to end" in line][0][3:] == [
         "90.9", "100.0", "1.10"]
+    assert "compacted, as the daily digest does (not in the pipeline's time): 2.0 s, 12 row" \
+        " groups merged, peak 150 MB" in out

@@ -19,7 +19,7 @@ from newswatch.warehouse.load import load_batch
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 COMMANDS = [["demo"], ["ingest"], ["ingest", "seeds"], ["ingest", "urls"], ["poll"],
-            ["reprocess"], ["digest"], ["sql"], ["serve"]]
+            ["reprocess"], ["digest"], ["sql"], ["serve"], ["compact"]]
 runner = CliRunner()
 
 

@@ -86,38 +86,9 @@ def test_a_load_can_cap_duckdb_s_memory(db_path):
     assert capped in ("48.0 MiB", "45.7 MiB") and capped != default
 
 
-def _row_groups(con, table: str) -> int:
-    return con.execute("SELECT count(DISTINCT row_group_id)"
-                       f" FROM pragma_storage_info('{table}')").fetchall()[0][0]
-
-
-def test_loads_can_leave_row_groups_unmerged_until_a_run_s_last(db_path):
-    # Each load's checkpoint seals its rows in a row group of their own; merging
-    # them after every batch rewrote the growing last group again and again.
-    from newswatch.extractors.records import Article
-    from newswatch.warehouse.load import load_batch
-
-    def load(batch: int, merge: bool) -> None:
-        articles = [Article(text=f"Article {batch}-{i}, long enough to be one." * 3,
-                            raw="<p>x</p>", url=f"https://a.example/{batch}/{i}")
-                    for i in range(50)]
-        with connect(db_path, merge_row_groups=merge) as con:
-            load_batch(con, articles)
-
-    for batch in range(4):
-        load(batch, merge=False)
-    with connect(db_path, read_only=True) as con:
-        unmerged = _row_groups(con, "articles")
-    load(4, merge=True)  # the run's last batch
-    with connect(db_path, read_only=True) as con:
-        merged = _row_groups(con, "articles")
-        held = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
-    assert unmerged == 4 and merged == 1 and held == 250
-
-
 def test_a_load_connection_writes_its_commit_into_the_file_not_the_log(db_path):
     # A batch written to the write-ahead log at commit is written again by the
-    # checkpoint on close; a run's loads that do not merge row groups skip the log.
+    # checkpoint on close: loads (which do not merge row groups) skip the log.
     from newswatch.extractors.records import Article
     from newswatch.warehouse.load import load_batch
 
@@ -131,8 +102,8 @@ def test_a_load_connection_writes_its_commit_into_the_file_not_the_log(db_path):
             load_batch(con, articles)
             return wal.stat().st_size if wal.exists() else 0  # before the close
 
-    assert load(0) > 0
-    assert load(1, merge_row_groups=False) == 0
+    assert load(0) == 0
+    assert load(1, merge_row_groups=True) > 0  # compaction's connection keeps it
     with connect(db_path, read_only=True) as con:
         held = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
     assert held == 100

@@ -72,10 +72,15 @@ def test_a_locked_warehouse_is_retried_by_the_load_task(seeds_copy, db_path, mon
 
 def test_daily_digest_writes_files_and_records_the_build(seeds_copy, db_path, tmp_path):
     from newswatch.flows import daily_digest
+    from newswatch.warehouse.compact import partial_row_groups
 
     _ingest(seeds_copy, db_path)
+    with connect(db_path, read_only=True) as con:
+        assert partial_row_groups(con, "articles") == 3  # a row group per load
     result = asyncio.run(daily_digest(db=str(db_path), out_dir=str(tmp_path / "digests"),
                                       dry_run=True))
+    with connect(db_path, read_only=True) as con:  # then the day's compaction
+        assert partial_row_groups(con, "articles") == 1
     today = datetime.now().astimezone().date()
     assert abs((result.day - today).days) <= 1  # today in Asia/Almaty
     assert result.stories == 5

@@ -249,9 +249,12 @@ def test_a_batch_of_bad_pages_is_recorded_and_stops_nothing(
     assert summary.ingested == 4  # cp1251, latin1, flaky, malformed; /first was already held
 
 
-def test_a_run_of_many_batches_leaves_its_rows_merged(httpserver, db_path, local_fetching):
-    # Loads leave DuckDB's small row groups unmerged, except every MERGE_EVERY
-    # batches and the run's last: what the run leaves is merged all the same.
+def test_a_run_leaves_a_row_group_per_batch_for_compaction_to_merge(
+        httpserver, db_path, local_fetching):
+    # Loads never merge DuckDB's row groups (that cost grew with the warehouse):
+    # the run leaves one per batch, and compaction merges them, rows unchanged.
+    from newswatch.warehouse.compact import compact, partial_row_groups
+
     pages = _article_pages()[:3]
     for page in pages:
         httpserver.expect_request(f"/news/{page.stem}").respond_with_data(
@@ -262,9 +265,13 @@ def test_a_run_of_many_batches_leaves_its_rows_merged(httpserver, db_path, local
     summary = _ingest(urls, db_path, batch_size=1)  # three batches, three loads
     assert summary.ingested == 3
     with connect(db_path, read_only=True) as con:
-        groups = con.execute("SELECT count(DISTINCT row_group_id)"
-                             " FROM pragma_storage_info('articles')").fetchall()[0][0]
-    assert groups == 1
+        left = partial_row_groups(con, "articles")
+    compact(db_path)
+    with connect(db_path, read_only=True) as con:
+        merged = partial_row_groups(con, "articles")
+        held = sorted(con.execute("SELECT url FROM articles").fetchall())
+    assert left == 3 and merged == 1
+    assert held == sorted((u,) for u in urls)
 
 
 def test_url_runs_keep_every_url_in_order_under_prefect_s_parameter_limit():

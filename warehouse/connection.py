@@ -39,7 +39,7 @@ def open_database(
     read_only: bool = False,
     lock_timeout: float = 30.0,
     memory_limit: str | None = None,
-    merge_row_groups: bool = True,
+    merge_row_groups: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """Open (and, read-write, create and migrate) the warehouse at `path`.
 
@@ -47,15 +47,15 @@ def open_database(
     seconds, then raises WarehouseLockedError. `memory_limit` caps DuckDB's
     own memory ("48MB"; None: DuckDB's default, 80% of the machine's RAM).
 
-    `merge_row_groups=False`: its checkpoints do not merge the small
-    row groups each load leaves into bigger ones. DuckDB seals a batch's rows
-    in a row group of their own and merges them into the table's last, growing
-    group: after every batch, that rewrote up to a row group of articles (tens of
-    MB of text) each time. A run of many batches merges once, at its last.
-    Such a load also commits straight into the file: otherwise its commit wrote
-    the batch to the write-ahead log and the checkpoint on close wrote it again
-    (0.2 s more for a batch of 10,000 articles). A merging load keeps the log:
-    its merge took 5.1 s in the commit against 3.0 s on close.
+    Read-write, DuckDB's checkpoints do not merge the small row groups each
+    load leaves into bigger ones (its `max_vacuum_tasks` 0) unless
+    `merge_row_groups`: only `compact` merges (see warehouse/compact.py). DuckDB
+    seals a load's rows in a row group of their own and merged them into the
+    table's last, growing group, rewriting up to a row group of articles (tens
+    of MB of text) on the load's close; the worst merges grew with the
+    warehouse. Such a connection also commits straight into the file:
+    otherwise its commit wrote the batch to the write-ahead log and the
+    checkpoint on close wrote it again (0.2 s more for 10,000 articles).
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -99,7 +99,7 @@ def open_database(
 @contextmanager
 def connect(
     path: str | Path, *, read_only: bool = False, lock_timeout: float = 30.0,
-    memory_limit: str | None = None, merge_row_groups: bool = True,
+    memory_limit: str | None = None, merge_row_groups: bool = False,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """`open_database` as a context manager that always closes the file."""
     con = open_database(path, read_only=read_only, lock_timeout=lock_timeout,
