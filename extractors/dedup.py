@@ -318,16 +318,23 @@ class CandidateIndex:
             column = getattr(self, name)
             setattr(index, name, [column[p] for p in positions])
         # the kept hashes in one run: a batch's run keeps some candidates for long
-        # (they are kept by date), and each run costs every later batch a search
-        kept_runs = []
-        for run in self._runs:
-            rows = renumber[run.rows]
-            held = rows >= 0
-            kept_runs.append(_Run(run.hashes[held], rows[held].astype(np.int32)))
-        index._runs = [_merged(kept_runs)]
+        # (they are kept by date), and each run costs every later batch a search.
+        # Copied run by run into one array: this is the index's peak of memory.
+        held = [renumber[run.rows] >= 0 for run in self._runs]
+        total = sum(int(np.count_nonzero(h)) for h in held)
+        hashes, rows, at = np.empty(total, np.int64), np.empty(total, np.int32), 0
+        for run, mask in zip(self._runs, held, strict=True):
+            count = int(np.count_nonzero(mask))
+            hashes[at:at + count] = run.hashes[mask]
+            rows[at:at + count] = renumber[run.rows[mask]]
+            at += count
+        index._runs = [_sorted_run(hashes, rows)]
+        del hashes, rows
         index._shared = self._shared[index._runs[0].count(self._shared) >= 2]
         index._columns = dict(self._columns)
-        size = max(64, len(kept))
+        # room for the batches a run adds before the next pruning (RecentStories
+        # prunes past 1.2 times `keep`): growing would copy every array again
+        size = max(64, len(kept) * 3 // 2)
         index._shares = np.zeros((len(self._shares), size), np.float32)
         index._shares[:, :len(kept)] = self._shares[:, kept]
         index._simhash = np.zeros(size, dtype=np.uint64)
@@ -523,8 +530,13 @@ def _holds(ordered: np.ndarray, query: np.ndarray) -> np.ndarray:
 
 def _merged(runs: Sequence[_Run]) -> _Run:
     """One run of the hashes of several."""
-    hashes = np.concatenate([run.hashes for run in runs] or [np.zeros(0, np.int64)])
-    rows = np.concatenate([run.rows for run in runs] or [np.zeros(0, np.int32)])
+    return _sorted_run(
+        np.concatenate([run.hashes for run in runs] or [np.zeros(0, np.int64)]),
+        np.concatenate([run.rows for run in runs] or [np.zeros(0, np.int32)]))
+
+
+def _sorted_run(hashes: np.ndarray, rows: np.ndarray) -> _Run:
+    """A run of hashes (sorted runs one after another) and their candidates."""
     order = np.argsort(hashes, kind="stable")  # (timsort merges the runs it finds)
     return _Run(hashes[order], rows[order])
 
