@@ -179,7 +179,9 @@ class CandidateIndex:
         self._when: list[datetime] = []
         self._entities: list[tuple[tuple[str, int], ...]] = []
         # each candidate's sketch, sorted, in a row padded with _MASK63 (rows, not a
-        # list of arrays: likely_copies counts hashes below a value in hundreds at once)
+        # list of arrays: likely_copies counts hashes below a value in hundreds at once).
+        # A row's last cell is its sketch's Fingerprint.limit: the largest hash of a
+        # full sketch, the padding (_MASK63) of a shorter one.
         self._grid = np.full((64, SKETCH_SIZE), _MASK63, dtype=np.int64)
         self._length = np.zeros(64, dtype=np.int32)  # each sketch's length
         # every sketch hash, sorted, with the candidate of each: one run per batch
@@ -189,7 +191,6 @@ class CandidateIndex:
         self._shares = np.zeros((16, 64), np.float32)  # [entity, candidate]
         self._simhash = np.zeros(64, dtype=np.uint64)
         self._seen = np.zeros(64)                    # first_seen_at, POSIX seconds
-        self._limit = np.zeros(64, dtype=np.int64)   # each sketch's Fingerprint.limit
         self._batch: dict[int, Candidate] = {}       # the last batch added, being matched
         self._made: dict[int, Candidate] = {}        # Candidate objects made lately
         # the hashes two or more candidates hold, sorted (few: copies share them)
@@ -237,8 +238,6 @@ class CandidateIndex:
             self._length[row] = len(sketch)
         self._simhash[first:first + n] = np.fromiter(simhashes, np.uint64, n)
         self._seen[first:first + n] = [w.timestamp() for w in when]
-        self._limit[first:first + n] = [
-            int(s[-1]) if len(s) >= SKETCH_SIZE else _MASK63 for s in sketches]
         # each candidate's share of mentions per entity (as _shares), in bulk
         pairs = [pair for ents in entities for pair in ents]
         if pairs:
@@ -278,7 +277,6 @@ class CandidateIndex:
                 [self._shares, np.zeros((len(self._shares), grow), np.float32)])
             self._simhash = np.concatenate([self._simhash, np.zeros(grow, np.uint64)])
             self._seen = np.concatenate([self._seen, np.zeros(grow)])
-            self._limit = np.concatenate([self._limit, np.zeros(grow, np.int64)])
             self._grid = np.vstack(
                 [self._grid, np.full((grow, SKETCH_SIZE), _MASK63, dtype=np.int64)])
             self._length = np.concatenate([self._length, np.zeros(grow, np.int32)])
@@ -341,8 +339,6 @@ class CandidateIndex:
         index._simhash[:len(kept)] = self._simhash[kept]
         index._seen = np.zeros(size)
         index._seen[:len(kept)] = self._seen[kept]
-        index._limit = np.zeros(size, dtype=np.int64)
-        index._limit[:len(kept)] = self._limit[kept]
         index._grid = np.full((size, SKETCH_SIZE), _MASK63, dtype=np.int64)
         index._grid[:len(kept)] = self._grid[kept]
         index._length = np.zeros(size, dtype=np.int32)
@@ -422,7 +418,7 @@ class CandidateIndex:
         if not len(rows):
             return []
         cands, which = np.unique(rows, return_inverse=True)
-        limit = np.minimum(self._limit[cands], fp.limit)
+        limit = np.minimum(self._grid[cands, -1], fp.limit)
         shared = np.bincount(which, weights=hashes <= limit[which], minlength=len(cands))
         below_a = np.searchsorted(full, limit, "right")
         # each candidate's hashes up to the limit (its padding counts only at _MASK63)
