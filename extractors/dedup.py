@@ -209,8 +209,8 @@ class CandidateIndex:
             [c.article_id for c in cands], [c.story_id for c in cands],
             [c.first_seen_at for c in cands], [c.fingerprint.simhash for c in cands],
             [c.fingerprint.entities for c in cands],
-            [np.fromiter(c.fingerprint.ordered, np.int64, len(c.fingerprint.ordered))
-             for c in cands],
+            np.fromiter((h for c in cands for h in c.fingerprint.ordered), np.int64),
+            [len(c.fingerprint.ordered) for c in cands],
         )
         # a batch about to be matched: its objects are at hand (making them again from
         # the arrays cost more than matching); `forget_batch` lets them go
@@ -224,18 +224,26 @@ class CandidateIndex:
     def add_columns(
         self, ids: Sequence[str], stories: Sequence[str], when: Sequence[datetime],
         simhashes: Sequence[int], entities: Sequence[tuple[tuple[str, int], ...]],
-        sketches: Sequence[np.ndarray],
+        hashes: np.ndarray, lengths: Sequence[int],
     ) -> int:
-        """`extend` from columns: sketches as sorted int64 arrays (as read from the warehouse)."""
+        """`extend` from columns, as read from the warehouse: the sketches' hashes as one
+        int64 array (each sketch sorted, one after another) and each sketch's length.
+
+        (One array, not one per sketch: reading 5,000 candidates peaked at 2.5 times
+        what their index then holds, with the hashes split up and joined again.)
+        """
         first, n = len(self._ids), len(ids)
         self._ids += ids
         self._stories += stories
         self._when += when
         self._entities += entities
         self._reserve(first + n)
-        for row, sketch in enumerate(sketches, start=first):
-            self._grid[row, :len(sketch)] = sketch
-            self._length[row] = len(sketch)
+        lengths = np.asarray(lengths, dtype=np.int64)
+        ends = np.cumsum(lengths)
+        self._length[first:first + n] = lengths
+        for row, start, end in zip(range(first, first + n), (ends - lengths).tolist(),
+                                   ends.tolist(), strict=True):
+            self._grid[row, :end - start] = hashes[start:end]
         self._simhash[first:first + n] = np.fromiter(simhashes, np.uint64, n)
         self._seen[first:first + n] = [w.timestamp() for w in when]
         # each candidate's share of mentions per entity (as _shares), in bulk
@@ -249,11 +257,9 @@ class CandidateIndex:
             self._shares[columns, rows + first] = np.divide(  # (no mentions: no shares)
                 counts, totals, out=np.zeros_like(counts), where=totals > 0)
         if n:
-            counts = np.fromiter(map(len, sketches), np.int64, n)
-            hashes = np.concatenate([*sketches, np.zeros(0, np.int64)])
-            rows = np.repeat(np.arange(first, first + n, dtype=np.int32), counts)
             order = np.argsort(hashes)  # equal hashes may come in any order
-            self._add_run(_Run(hashes[order], rows[order]))
+            rows = np.repeat(np.arange(first, first + n, dtype=np.int32), lengths)[order]
+            self._add_run(_Run(hashes[order], rows))
             self._by_time = None
         return first
 
@@ -271,8 +277,8 @@ class CandidateIndex:
         self._shared = np.insert(self._shared, np.searchsorted(self._shared, new), new)
 
     def _reserve(self, size: int) -> None:
-        if size > len(self._seen):  # room for twice as many
-            grow = max(size, 2 * len(self._seen)) - len(self._seen)
+        if size > len(self._seen):  # room for half again as many (see `pruned`)
+            grow = size + size // 2 - len(self._seen)
             self._shares = np.hstack(
                 [self._shares, np.zeros((len(self._shares), grow), np.float32)])
             self._simhash = np.concatenate([self._simhash, np.zeros(grow, np.uint64)])

@@ -50,21 +50,20 @@ def candidates(con: duckdb.DuckDBPyConnection, now: datetime) -> CandidateIndex:
         "CREATE OR REPLACE TEMP TABLE story_fingerprints AS SELECT c.i, f.*"
         " FROM article_fingerprints f JOIN story_candidates c USING (article_id)"
         " WHERE f.first_seen_at >= ?", [recent[-1][3]])
-    rows = con.execute("SELECT i, simhash, entity_ids, entity_counts FROM story_fingerprints"
-                       " ORDER BY i").fetchall()
-    flat = con.execute("SELECT i, unnest(sketch) AS h FROM story_fingerprints ORDER BY i, h"
-                       ).fetchnumpy()
+    rows = con.execute("SELECT i, simhash, entity_ids, entity_counts, len(sketch)"
+                       " FROM story_fingerprints ORDER BY i").fetchall()
+    hashes = con.execute("SELECT unnest(sketch) AS h FROM story_fingerprints ORDER BY i, h"
+                         ).fetchnumpy()["h"]
     con.execute("DROP TABLE story_candidates")
     con.execute("DROP TABLE story_fingerprints")
     positions = [i for i, *_ in rows]  # articles without a fingerprint are no candidates
-    ends = np.searchsorted(flat["i"], positions[1:], "left")
     index = CandidateIndex()
     index.add_columns(
         [recent[i][0] for i in positions], [recent[i][1] for i in positions],
         [recent[i][2] for i in positions],
-        [simhash & _UNSIGNED for _, simhash, _, _ in rows],  # stored signed
-        [tuple(sorted(zip(ids or (), counts or (), strict=True))) for _, _, ids, counts in rows],
-        np.split(np.asarray(flat["h"], dtype=np.int64), ends) if rows else [])
+        [simhash & _UNSIGNED for _, simhash, *_ in rows],  # stored signed
+        [tuple(sorted(zip(ids or (), counts or (), strict=True))) for _, _, ids, counts, _ in rows],
+        np.asarray(hashes, dtype=np.int64), [length for *_, length in rows])
     return index
 
 
