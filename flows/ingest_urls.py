@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -217,6 +218,13 @@ async def ingest_urls(
         await ingest_staged(requests, settings, summary)
         return await _finish(summary, invalid, started)
     policy: FetchPolicy = settings.fetch_policy()
+    # The story candidates are read before the pool starts and the first pages
+    # arrive: read in the first load, beside DuckDB's cache and a batch being
+    # matched, they were the peak of every flow run after the first.
+    recent = RecentStories()
+    with connect(settings.db, lock_timeout=settings.lock_timeout,
+                 memory_limit=settings.load_memory_limit) as con:
+        recent.index(con, datetime.now(UTC))
     done = 0
     report(0, len(requests))
 
@@ -235,7 +243,7 @@ async def ingest_urls(
         str(watchlist_path), settings.extract_workers, settings.min_article_chars
     ) as pool:
         # Up to _AHEAD batches are fetched and extracted while the one before loads.
-        times, recent = StageTimes(), RecentStories()
+        times = StageTimes()
         starts = iter(range(0, len(requests), settings.url_batch_size))
         ahead: deque[asyncio.Future[list[Page]]] = deque()
         loading: tuple[asyncio.Future, list[Page]] | None = None
