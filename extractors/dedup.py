@@ -277,8 +277,8 @@ class CandidateIndex:
         self._shared = np.insert(self._shared, np.searchsorted(self._shared, new), new)
 
     def _reserve(self, size: int) -> None:
-        if size > len(self._seen):  # room for half again as many (see `pruned`)
-            grow = size + size // 2 - len(self._seen)
+        if size > len(self._seen):
+            grow = _room(size) - len(self._seen)
             self._shares = np.hstack(
                 [self._shares, np.zeros((len(self._shares), grow), np.float32)])
             self._simhash = np.concatenate([self._simhash, np.zeros(grow, np.uint64)])
@@ -336,9 +336,7 @@ class CandidateIndex:
         del hashes, rows
         index._shared = self._shared[index._runs[0].count(self._shared) >= 2]
         index._columns = dict(self._columns)
-        # room for the batches a run adds before the next pruning (RecentStories
-        # prunes past 1.2 times `keep`): growing would copy every array again
-        size = max(64, len(kept) * 3 // 2)
+        size = _room(len(kept))
         index._shares = np.zeros((len(self._shares), size), np.float32)
         index._shares[:, :len(kept)] = self._shares[:, kept]
         index._simhash = np.zeros(size, dtype=np.uint64)
@@ -520,6 +518,12 @@ class _Run:
         starts = np.repeat(first - np.cumsum(held) + held, held)
         at = starts + np.arange(len(starts))
         return self.rows[at], np.repeat(query, held)
+
+
+def _room(count: int) -> int:
+    """Rows for `count` candidates and the batches a run adds to them before the next
+    pruning (RecentStories prunes past 1.2 times its bound): growing copies every array."""
+    return max(64, count + count // 2)
 
 
 def _holds(ordered: np.ndarray, query: np.ndarray) -> np.ndarray:
