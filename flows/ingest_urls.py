@@ -202,10 +202,17 @@ async def ingest_urls(
         elif canonical not in seen:
             seen.add(canonical)
             wanted.append(canonical)
-    with connect(settings.db, lock_timeout=settings.lock_timeout) as con:
+    recent = RecentStories()
+    with connect(settings.db, lock_timeout=settings.lock_timeout,
+                 memory_limit=settings.load_memory_limit) as con:
         sync_entities(con, entities)
         record_rejects(con, invalid)
         known = validators(con, wanted)
+        if settings.task_runner == "local":
+            # The story candidates are read before the pool starts and the first
+            # pages arrive: read in the first load, beside DuckDB's cache and a batch
+            # being matched, they were the peak of every flow run after the first.
+            recent.index(con, datetime.now(UTC))
     summary.rejects.extend(invalid)
     summary.outcomes["invalid_url"] = len(invalid)
     logger.info("ingesting %d URLs (%d asked conditionally, %d invalid) into %s",
@@ -218,13 +225,6 @@ async def ingest_urls(
         await ingest_staged(requests, settings, summary)
         return await _finish(summary, invalid, started)
     policy: FetchPolicy = settings.fetch_policy()
-    # The story candidates are read before the pool starts and the first pages
-    # arrive: read in the first load, beside DuckDB's cache and a batch being
-    # matched, they were the peak of every flow run after the first.
-    recent = RecentStories()
-    with connect(settings.db, lock_timeout=settings.lock_timeout,
-                 memory_limit=settings.load_memory_limit) as con:
-        recent.index(con, datetime.now(UTC))
     done = 0
     report(0, len(requests))
 

@@ -5,8 +5,8 @@ so a run's later numpy arrays (the story index, DuckDB's results) come from
 its heaps instead, and every thread that allocates gets an arena of its own.
 What a run frees then stays resident: at 20,000 pages its process peaked
 70 MB higher than at 10,000 though it held no more. A fixed threshold and
-two arenas keep the peak flat (measured in README's performance section);
-what the user sets in MALLOC_* variables is left as it is.
+two arenas took most of that back (measured in README's performance
+section); what the user sets in MALLOC_* variables is left as it is.
 """
 
 from __future__ import annotations
