@@ -57,7 +57,7 @@ def run_pipeline(urls: list[str], workdir: Path) -> dict:
     from prefect import flow
 
     from newswatch.flows import ingest_urls
-    from newswatch.flows.ingest_urls import UrlIngestSummary, url_runs
+    from newswatch.flows.ingest_urls import url_parameters
 
     @flow
     async def warm_up() -> None:  # starts Prefect's embedded API before the clock
@@ -65,10 +65,9 @@ def run_pipeline(urls: list[str], workdir: Path) -> dict:
 
     asyncio.run(warm_up())
     started = time.perf_counter()
-    # as `newswatch ingest urls` does: past Prefect's limit on parameters, several runs
-    summary = UrlIngestSummary.merged([
-        asyncio.run(ingest_urls(urls=part, db=str(workdir / "bench.duckdb")))
-        for part in url_runs(urls)])
+    # as `newswatch ingest urls` does: past Prefect's limit on parameters, a file
+    with url_parameters(urls) as given:
+        summary = asyncio.run(ingest_urls(**given, db=str(workdir / "bench.duckdb")))
     seconds = time.perf_counter() - started
     assert summary.fetched == len(urls) and not summary.not_articles, summary
     # the flow sums its workers' seconds; per worker, as the bare loop counts them

@@ -28,11 +28,15 @@
 from __future__ import annotations
 
 import logging
+import sys
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from courlan import normalize_url, scrub_url
 
-__all__ = ["canonical_url", "same_article"]
+from newswatch.errors import UrlFileError
+
+__all__ = ["canonical_url", "read_url_file", "same_article"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,3 +80,13 @@ def _article_key(url: str) -> tuple[str, str, str] | None:
     parts = urlsplit(canonical)
     host = parts.netloc.removeprefix("www.")
     return host, parts.path.rstrip("/"), parts.query
+
+
+def read_url_file(path: str | Path) -> list[str]:
+    """The URLs in a file, one per line: blank lines and `#` comments skipped; `-` is stdin."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UrlFileError(f"cannot read URLs from {path}: {exc}") from exc
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line]

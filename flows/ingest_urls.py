@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import tempfile
 import time
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger, task
@@ -26,7 +29,7 @@ from prefect.utilities.annotations import quote
 from newswatch.config import load_settings
 from newswatch.extractors.fetch import Fetcher, FetchPolicy, FetchResult
 from newswatch.extractors.records import Reject
-from newswatch.extractors.urls import canonical_url
+from newswatch.extractors.urls import canonical_url, read_url_file
 from newswatch.extractors.watchlist import load_watchlist
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.load import record_rejects, sync_entities
@@ -42,22 +45,28 @@ _CHUNK = 8  # pages per call to an extraction worker
 _AHEAD = 2  # batches fetched and extracted at once
 
 # Prefect refuses a flow run whose parameters serialize to 512 KiB or more
-# (about 5,000 real news URLs): a longer list is ingested in several runs.
+# (about 5,000 real news URLs): a longer list goes to the flow as a file.
 MAX_URL_BYTES = 448 * 1024  # (the other parameters are a few paths)
 
 
-def url_runs(urls: Sequence[str]) -> list[list[str]]:
-    """The URLs, in order, in lists whose JSON stays under MAX_URL_BYTES."""
-    runs: list[list[str]] = []
-    size = MAX_URL_BYTES
-    for url in urls:
-        cost = len(json.dumps(url)) + 2  # with the separator
-        if size + cost > MAX_URL_BYTES:
-            runs.append([])
-            size = 0
-        runs[-1].append(url)
-        size += cost
-    return runs
+@contextmanager
+def url_parameters(urls: Sequence[str]) -> Iterator[dict[str, list[str] | str]]:
+    """`ingest_urls`'s parameters for `urls`: the list, or past Prefect's limit, a file.
+
+    One flow run takes a list of any length, so a long one pays once for the
+    extraction pool, the story candidates and a last load that overlaps nothing.
+    The file is removed when the block ends.
+    """
+    if len(json.dumps(list(urls))) < MAX_URL_BYTES:
+        yield {"urls": list(urls)}
+        return
+    fd, path = tempfile.mkstemp(prefix="newswatch-urls-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.writelines(f"{url}\n" for url in urls)
+        yield {"url_file": path}
+    finally:
+        os.unlink(path)
 
 
 @dataclass
@@ -78,20 +87,6 @@ class UrlIngestSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)  # see StageTimes
     outcomes: dict[str, int] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
-
-    @classmethod
-    def merged(cls, runs: Sequence[UrlIngestSummary]) -> UrlIngestSummary:
-        """The counts of several runs (of `url_runs`) as one."""
-        total = cls()
-        for run in runs:
-            for name in (f.name for f in fields(cls)):  # counts add, lists join
-                mine, theirs = getattr(total, name), getattr(run, name)
-                if isinstance(mine, dict):
-                    for key, value in theirs.items():
-                        mine[key] = mine.get(key, 0) + value
-                else:
-                    setattr(total, name, mine + theirs)
-        return total
 
     def add_pages(self, pages: list[Page]) -> None:
         """Count a batch's fetch outcomes, articles and rejects."""
@@ -179,17 +174,20 @@ async def load_page_batch(
 
 @flow(name="ingest-urls")
 async def ingest_urls(
-    urls: list[str],
+    urls: list[str] | None = None,
     db: str | None = None,
     watchlist: str | None = None,
     batch_size: int | None = None,
+    url_file: str | None = None,
 ) -> UrlIngestSummary:
-    """Fetch, extract, tag and load the pages at `urls`; known URLs are asked conditionally."""
+    """Fetch, extract, tag and load the pages at `urls` and those listed in `url_file`
+    (one per line, `#` comments); known URLs are asked conditionally."""
     logger = get_run_logger()
     started = time.perf_counter()
     settings = load_settings(db=db, watchlist=watchlist, url_batch_size=batch_size)
     watchlist_path = settings.resolved_watchlist()
     entities = load_watchlist(watchlist_path)  # a malformed watchlist fails here, early
+    urls = list(urls or []) + (read_url_file(url_file) if url_file else [])
 
     summary = UrlIngestSummary(urls=len(urls))
     wanted: list[str] = []

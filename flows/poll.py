@@ -33,7 +33,7 @@ from newswatch.warehouse.sources import (
     sync_sources,
 )
 
-from .ingest_urls import UrlIngestSummary, ingest_urls, url_runs
+from .ingest_urls import UrlIngestSummary, ingest_urls, url_parameters
 from .retry import only_transient
 
 _EXPECTED = {"feed": "feed", "sitemap": "sitemap", "site": None}
@@ -229,9 +229,9 @@ async def poll(
     for report_line in summary.reports:
         logger.warning(report_line)
     summary.new_links = len(new_urls)
-    if new_urls:  # a long list in several runs (see url_runs)
-        summary.ingest = UrlIngestSummary.merged([
-            await ingest_urls(urls=part, db=str(settings.db)) for part in url_runs(new_urls)])
+    if new_urls:  # past Prefect's limit on parameters, as a file (see url_parameters)
+        with url_parameters(new_urls) as given:
+            summary.ingest = await ingest_urls(**given, db=str(settings.db))
     summary.seconds = round(time.perf_counter() - started, 3)
     logger.info("sources: %d, polled: %d, backed off: %d, failed: %d, links: %d, new: %d, "
                 "ingested: %d, %.2f s", summary.sources, summary.polled, summary.skipped,

@@ -108,17 +108,17 @@ def ingest_urls_command(
         "standard input).", show_default=False)] = None,
 ) -> None:
     """Fetch, extract, tag and load web pages (a Prefect flow)."""
+    from newswatch.extractors.urls import read_url_file
     from newswatch.flows import ingest_urls
-    from newswatch.flows.ingest_urls import UrlIngestSummary, url_runs
+    from newswatch.flows.ingest_urls import url_parameters
 
-    wanted = list(urls or []) + (_read_url_file(file) if file else [])
+    wanted = list(urls or []) + (read_url_file(file) if file else [])
     if not wanted:
         raise NewswatchError("no URLs given: pass them as arguments or with --file")
     settings = _settings(ctx)
-    with _progress("Fetching") as hook:  # a long list in several runs (see url_runs)
-        summary = UrlIngestSummary.merged([
-            _run_flow(_with_hook(hook, ingest_urls(urls=part, db=str(settings.db))))
-            for part in url_runs(wanted)])
+    # one flow run for any number of URLs: past Prefect's limit, they go as a file
+    with _progress("Fetching") as hook, url_parameters(wanted) as given:
+        summary = _run_flow(_with_hook(hook, ingest_urls(**given, db=str(settings.db))))
     console.print(
         f"URLs: {summary.urls}  fetched: {summary.fetched}  not modified: "
         f"{summary.not_modified}  failed: {summary.fetch_failed}  not articles: "
@@ -208,15 +208,6 @@ def serve_command(ctx: typer.Context) -> None:
     from newswatch.flows.serve import serve
 
     serve(_settings(ctx))
-
-
-def _read_url_file(path: Path) -> list[str]:
-    try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NewswatchError(f"cannot read URLs from {path}: {exc}") from exc
-    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
-    return [line for line in lines if line]
 
 
 @contextmanager

@@ -62,6 +62,10 @@ class SourcesError(PermanentError):
     """A malformed sources file; the message names the file and the line."""
 
 
+class UrlFileError(PermanentError):
+    """A file of URLs that cannot be read (missing, not UTF-8)."""
+
+
 class QueryError(PermanentError):
     """An analyst's SQL that cannot run (syntax, unknown table, ...)."""
 

@@ -40,10 +40,10 @@ def test_ingest_urls_from_arguments_and_a_file(httpserver, db_path, tmp_path):
     assert "Raw documents: 1  articles: 1  changed: 0" in again.output
 
 
-def test_a_list_of_urls_past_prefect_s_parameter_limit_is_ingested_in_several_runs(
+def test_a_list_of_urls_past_prefect_s_parameter_limit_is_ingested_in_one_run_from_a_file(
         httpserver, db_path, tmp_path, monkeypatch):
     # Prefect refuses a flow run whose parameters pass 512 KiB (about 5,000 real URLs);
-    # the limit is lowered here so that three URLs make two runs
+    # the limit is lowered here so that three URLs pass it
     import importlib
     import json
 
@@ -53,8 +53,7 @@ def test_a_list_of_urls_past_prefect_s_parameter_limit_is_ingested_in_several_ru
     flow_module = importlib.import_module("newswatch.flows.ingest_urls")
 
     urls = [httpserver.url_for(f"/{name}") for name in ("a", "b", "c")]
-    monkeypatch.setattr(flow_module, "MAX_URL_BYTES", len(json.dumps(urls[:2])))
-    assert [len(run) for run in flow_module.url_runs(urls)] == [2, 1]
+    monkeypatch.setattr(flow_module, "MAX_URL_BYTES", len(json.dumps(urls[:2])) + 1)
     for name in ("a", "b"):  # two copies of one page: one is held already
         httpserver.expect_request(f"/{name}").respond_with_data(
             PAGE.read_bytes(), content_type="text/html")
@@ -64,8 +63,12 @@ def test_a_list_of_urls_past_prefect_s_parameter_limit_is_ingested_in_several_ru
     before = _ingest_url_runs()
     result = runner.invoke(app, ["--db", str(db_path), "ingest", "urls", "--file", str(url_file)])
     assert result.exit_code == 0, result.output
-    assert _ingest_url_runs() == before + 2
-    assert "URLs: 3  fetched: 2" in result.output  # the runs' counts, added up
+    new = [run for run in _ingest_url_runs() if run.id not in {r.id for r in before}]
+    assert len(new) == 1
+    given = new[0].parameters  # a file of the URLs, removed after the run
+    assert "urls" not in given or not given["urls"]
+    assert given["url_file"] and not Path(given["url_file"]).exists()
+    assert "URLs: 3  fetched: 2" in result.output
     assert "ingested: 1" in result.output and "already held: 1" in result.output
     assert "failed: 1" in result.output and "http_error" in result.output
     with duckdb.connect(str(db_path), read_only=True) as con:
@@ -73,13 +76,13 @@ def test_a_list_of_urls_past_prefect_s_parameter_limit_is_ingested_in_several_ru
     assert fetched == 3
 
 
-def _ingest_url_runs() -> int:
+def _ingest_url_runs() -> list:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
     with get_client(sync_client=True) as client:
-        return len(client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=["ingest-urls"]))))
+        return client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["ingest-urls"])))
 
 
 def test_ingest_urls_needs_urls(db_path):

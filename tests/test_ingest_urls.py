@@ -274,32 +274,39 @@ def test_a_run_leaves_a_row_group_per_batch_for_compaction_to_merge(
     assert held == sorted((u,) for u in urls)
 
 
-def test_url_runs_keep_every_url_in_order_under_prefect_s_parameter_limit():
+def test_a_list_past_prefect_s_parameter_limit_goes_to_the_flow_as_a_file():
     import json
 
-    from newswatch.flows.ingest_urls import MAX_URL_BYTES, url_runs
+    from newswatch.extractors.urls import read_url_file
+    from newswatch.flows.ingest_urls import url_parameters
 
     # real news URLs run to 100 characters and more: 12,000 of them pass 512 KiB
     urls = [f"https://outlet{i % 7}.example/2022/01/{i}/" + "a-long-slug-" * 6
             for i in range(12000)]
     assert len(json.dumps({"urls": urls})) > 512 * 1024
-    runs = url_runs(urls)
-    assert len(runs) > 1 and [url for run in runs for url in run] == urls
-    assert all(len(json.dumps({"urls": run})) < MAX_URL_BYTES + 16 for run in runs)
-    assert url_runs(urls[:10]) == [urls[:10]] and url_runs([]) == []
+    with url_parameters(urls) as given:
+        assert list(given) == ["url_file"] and len(json.dumps(given)) < 1024
+        assert read_url_file(given["url_file"]) == urls
+    assert not Path(given["url_file"]).exists()
+    with url_parameters(urls[:10]) as given:
+        assert given == {"urls": urls[:10]}
 
 
-def test_summaries_of_several_runs_add_up():
-    from newswatch.extractors.records import Reject
-    from newswatch.flows.ingest_urls import UrlIngestSummary
+def test_the_flow_reads_urls_from_a_file_beside_its_list(
+        httpserver, db_path, tmp_path, local_fetching):
+    from newswatch.errors import UrlFileError
 
-    one = UrlIngestSummary(urls=3, fetched=2, ingested=1, seconds=1.5,
-                           stage_seconds={"fetch": 1.0}, outcomes={"ok": 2, "http_error": 1},
-                           rejects=[Reject("u", "fetch", "http_error", "410")])
-    two = UrlIngestSummary(urls=1, fetched=1, ingested=1, mentions=4, seconds=0.5,
-                           stage_seconds={"fetch": 0.5, "load": 0.2}, outcomes={"ok": 1})
-    total = UrlIngestSummary.merged([one, two])
-    assert (total.urls, total.fetched, total.ingested, total.mentions, total.seconds) == (
-        4, 3, 2, 4, 2.0)
-    assert total.stage_seconds == {"fetch": 1.5, "load": 0.2}
-    assert total.outcomes == {"ok": 3, "http_error": 1} and total.rejects == one.rejects
+    pages = _article_pages()[:3]
+    for page in pages:
+        httpserver.expect_request(f"/news/{page.stem}").respond_with_data(
+            page.read_bytes(), content_type="text/html")
+    urls = [httpserver.url_for(f"/news/{p.stem}") for p in pages]
+    listed = tmp_path / "urls.txt"
+    listed.write_text(f"# two of them\n{urls[1]}\n\n{urls[2]}  # and a comment\n{urls[0]}\n")
+
+    summary = _ingest(urls[:1], db_path, url_file=str(listed))
+    assert (summary.urls, summary.ingested) == (4, 3)  # urls[0] twice, fetched once
+    assert _count(db_path, "SELECT count(DISTINCT url) FROM fetches") == 3
+
+    with pytest.raises(UrlFileError, match="cannot read URLs from .*missing.txt"):
+        _ingest([], db_path, url_file=str(tmp_path / "missing.txt"))
