@@ -110,11 +110,24 @@ class UrlIngestSummary:
                     self.fetch_failed += 1
 
 
+@dataclass
+class FetchedBatch:
+    """A batch's pages, as `fetch_and_extract` returns them.
+
+    Not a bare list: Prefect links each item of a task's result to the task's
+    state in a dict that lives as long as the flow run (an entry and a weak
+    reference a page: memory that grew with the number of URLs). It links
+    one level down only, so a batch costs it one entry.
+    """
+
+    pages: list[Page]
+
+
 @task(cache_policy=NO_CACHE)
 async def fetch_and_extract(
     batch: list[tuple[str, str | None, str | None]], fetcher: Fetcher, pool: ExtractionPool,
     times: StageTimes | None = None,
-) -> list[Page]:
+) -> FetchedBatch:
     """Fetch a batch; each page goes to the extraction pool as soon as it arrives."""
     pages: list[Page] = []
     chunk: list[FetchResult] = []
@@ -151,7 +164,7 @@ async def fetch_and_extract(
                 pages.append(Page(result, reject=Reject(
                     result.url, "extract", extraction.reason or "not_article",
                     extraction.detail or "")))
-    return pages
+    return FetchedBatch(pages)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
@@ -243,7 +256,7 @@ async def ingest_urls(
         # Up to _AHEAD batches are fetched and extracted while the one before loads.
         times = StageTimes()
         starts = iter(range(0, len(requests), settings.url_batch_size))
-        ahead: deque[asyncio.Future[list[Page]]] = deque()
+        ahead: deque[asyncio.Future[FetchedBatch]] = deque()
         loading: tuple[asyncio.Future, list[Page]] | None = None
 
         def fetch_next() -> None:
@@ -258,7 +271,7 @@ async def ingest_urls(
             for _ in range(_AHEAD):
                 fetch_next()
             while ahead:
-                pages = await ahead.popleft()
+                pages = (await ahead.popleft()).pages
                 fetch_next()
                 if loading is not None:
                     await collect(*loading)

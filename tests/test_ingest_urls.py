@@ -310,3 +310,33 @@ def test_the_flow_reads_urls_from_a_file_beside_its_list(
 
     with pytest.raises(UrlFileError, match="cannot read URLs from .*missing.txt"):
         _ingest([], db_path, url_file=str(tmp_path / "missing.txt"))
+
+
+def test_a_run_s_bookkeeping_grows_by_the_batch_not_by_the_page(httpserver, local_fetching):
+    # Prefect links each item of a task's result to its state for the flow run's
+    # whole life: a batch of pages must count once, or memory grows with the URLs
+    from prefect import flow
+    from prefect.context import FlowRunContext
+    from prefect.utilities.annotations import quote
+
+    from newswatch.config import load_settings
+    from newswatch.extractors.fetch import Fetcher
+    from newswatch.flows.ingest_urls import fetch_and_extract
+    from newswatch.flows.pool import ExtractionPool
+
+    page = _article_pages()[0].read_bytes()
+    httpserver.expect_request("/news").respond_with_data(page, content_type="text/html")
+    requests = [(httpserver.url_for(f"/news?p={i}"), None, None) for i in range(40)]
+
+    @flow
+    async def one_batch() -> tuple[int, int]:
+        settings = load_settings()
+        links = FlowRunContext.get().run_results
+        async with Fetcher(settings.fetch_policy()) as fetcher, ExtractionPool(
+                str(settings.resolved_watchlist()), 1, settings.min_article_chars) as pool:
+            before = len(links)
+            batch = await fetch_and_extract(quote(requests), fetcher, pool)
+            return len(batch.pages), len(links) - before
+
+    pages, links = asyncio.run(one_batch())
+    assert pages == 40 and links <= 2
