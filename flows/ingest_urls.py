@@ -110,6 +110,9 @@ class UrlIngestSummary:
                     self.fetch_failed += 1
 
 
+Request = tuple[str, str | None, str | None]  # a URL, its ETag and Last-Modified
+
+
 @dataclass
 class FetchedBatch:
     """A batch's pages, as `fetch_and_extract` returns them.
@@ -125,7 +128,7 @@ class FetchedBatch:
 
 @task(cache_policy=NO_CACHE)
 async def fetch_and_extract(
-    batch: list[tuple[str, str | None, str | None]], fetcher: Fetcher, pool: ExtractionPool,
+    batch: list[Request], fetcher: Fetcher, pool: ExtractionPool,
     times: StageTimes | None = None,
 ) -> FetchedBatch:
     """Fetch a batch; each page goes to the extraction pool as soon as it arrives."""
@@ -200,19 +203,10 @@ async def ingest_urls(
     settings = load_settings(db=db, watchlist=watchlist, url_batch_size=batch_size)
     watchlist_path = settings.resolved_watchlist()
     entities = load_watchlist(watchlist_path)  # a malformed watchlist fails here, early
-    urls = list(urls or []) + (read_url_file(url_file) if url_file else [])
-
-    summary = UrlIngestSummary(urls=len(urls))
-    wanted: list[str] = []
-    seen: set[str] = set()
-    invalid: list[Reject] = []
-    for url in urls:
-        canonical = canonical_url(url.strip())
-        if canonical is None:
-            invalid.append(Reject(url, "fetch", "invalid_url", f"not an http(s) URL: {url!r}"))
-        elif canonical not in seen:
-            seen.add(canonical)
-            wanted.append(canonical)
+    listed = list(urls or []) + (read_url_file(url_file) if url_file else [])
+    summary = UrlIngestSummary(urls=len(listed))
+    wanted, invalid = _canonical_urls(listed)
+    del listed  # read from a file, this run's only copy: 150 bytes a URL
     recent = RecentStories()
     with connect(settings.db, lock_timeout=settings.lock_timeout,
                  memory_limit=settings.load_memory_limit) as con:
@@ -229,15 +223,18 @@ async def ingest_urls(
     logger.info("ingesting %d URLs (%d asked conditionally, %d invalid) into %s",
                 len(wanted), len(known), len(invalid), settings.db)
 
-    requests = [(url, *known.get(url, (None, None))) for url in wanted]
+    def requests(start: int = 0, stop: int | None = None) -> list[Request]:
+        """The URLs to fetch, each with its validators: made a batch at a time."""
+        return [(url, *known.get(url, (None, None))) for url in wanted[start:stop]]
+
     if settings.task_runner != "local":  # scale-out: batches run on a cluster, staged as Parquet
         from .staging import ingest_staged
 
-        await ingest_staged(requests, settings, summary)
+        await ingest_staged(requests(), settings, summary)
         return await _finish(summary, invalid, started)
     policy: FetchPolicy = settings.fetch_policy()
     done = 0
-    report(0, len(requests))
+    report(0, len(wanted))
 
     async def collect(load: asyncio.Future, pages: list[Page]) -> None:
         """Wait for a batch's load and count it."""
@@ -248,21 +245,21 @@ async def ingest_urls(
         summary.already_held += held
         summary.mentions += mentions
         done += len(pages)
-        report(done, len(requests))
+        report(done, len(wanted))
 
     async with Fetcher(policy) as fetcher, ExtractionPool(
         str(watchlist_path), settings.extract_workers, settings.min_article_chars
     ) as pool:
         # Up to _AHEAD batches are fetched and extracted while the one before loads.
         times = StageTimes()
-        starts = iter(range(0, len(requests), settings.url_batch_size))
+        starts = iter(range(0, len(wanted), settings.url_batch_size))
         ahead: deque[asyncio.Future[FetchedBatch]] = deque()
         loading: tuple[asyncio.Future, list[Page]] | None = None
 
         def fetch_next() -> None:
             i = next(starts, None)
             if i is not None:
-                batch = requests[i:i + settings.url_batch_size]
+                batch = requests(i, i + settings.url_batch_size)
                 # quote(): Prefect would otherwise walk every page of a batch for futures
                 ahead.append(asyncio.ensure_future(
                     fetch_and_extract(quote(batch), fetcher, pool, times)))
@@ -288,6 +285,21 @@ async def ingest_urls(
         summary.stage_seconds = {k: round(v, 3) for k, v in times.seconds.items()}
 
     return await _finish(summary, invalid, started)
+
+
+def _canonical_urls(urls: Sequence[str]) -> tuple[list[str], list[Reject]]:
+    """The URLs' canonical forms, each once, in order; and a reject for each invalid one."""
+    wanted: list[str] = []
+    seen: set[str] = set()
+    invalid: list[Reject] = []
+    for url in urls:
+        canonical = canonical_url(url.strip())
+        if canonical is None:
+            invalid.append(Reject(url, "fetch", "invalid_url", f"not an http(s) URL: {url!r}"))
+        elif canonical not in seen:
+            seen.add(canonical)
+            wanted.append(canonical)
+    return wanted, invalid
 
 
 async def _finish(summary: UrlIngestSummary, invalid: list[Reject],
