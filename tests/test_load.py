@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import random
+
 import duckdb
 import pytest
 
+from newswatch.extractors.identity import article_id
 from newswatch.extractors.records import Article, Mention, Reject
+from newswatch.warehouse.bulk import SCAN_CACHE_BYTES, small_scan_cache
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.load import ARTICLE_COLUMNS, load_batch, read_raw, record_rejects
 
@@ -142,3 +146,64 @@ def test_a_load_pauses_the_garbage_collector_and_restores_it_even_when_it_fails(
         assert load_batch(con, batch).inserted == 1
     assert gc.isenabled()
     assert enabled_while_appending and not any(enabled_while_appending)
+
+
+def test_a_load_knows_which_of_its_articles_the_warehouse_holds_after_it(db_path):
+    # (ingest urls records each fetch's article only when the warehouse holds it)
+    held = _article("a.txt", "Kazakh news\nTokayev spoke.")
+    new = _article("b.txt", "Kazakh view\nTokayev left.")
+    copy_of_held = _article("c.txt", "Kazakh news\nTokayev spoke.")
+    copy_of_new = _article("d.txt", "Kazakh view\nTokayev left.")
+    with connect(db_path) as con:
+        load_batch(con, [held])
+        result = load_batch(con, [held, new, copy_of_held, copy_of_new])
+        in_table = {r[0] for r in con.execute("SELECT article_id FROM articles").fetchall()}
+    batch = {article_id(a) for a in (held, new, copy_of_held, copy_of_new)}
+    assert result.held_ids == in_table & batch == {article_id(held), article_id(new)}
+
+
+def _many_small_loads(path, loads: int = 70) -> None:
+    """A warehouse of many small loads, each in row groups of its own, as ingest
+    urls leaves one between compactions."""
+    rng = random.Random(3)
+    words = ["Tokayev", "Almaty", "spoke", "the", "CSTO", "troops"]
+    with connect(path) as con:
+        for b in range(loads):
+            load_batch(con, [Article(
+                text=f"Story {b}-{i}. " + " ".join(rng.choice(words) for _ in range(300)),
+                raw="raw", title=f"Story {b}-{i}", seed_file=f"{b}-{i}.txt",
+            ) for i in range(4)])
+
+
+def _table_blocks(con) -> int:
+    """Bytes of table blocks DuckDB holds in memory."""
+    return con.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()"
+                       " WHERE tag = 'BASE_TABLE'").fetchall()[0][0]
+
+
+def test_a_load_s_scans_of_the_warehouse_s_keys_keep_duckdb_s_cache_small(db_path):
+    _many_small_loads(db_path)
+    scan = "SELECT count(DISTINCT article_id), count(DISTINCT content_hash) FROM articles"
+    with connect(db_path, memory_limit="48MB") as con:
+        con.execute(scan).fetchall()
+        assert _table_blocks(con) > SCAN_CACHE_BYTES  # DuckDB keeps what it read
+    with connect(db_path, memory_limit="48MB") as con:
+        shown = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        for _ in range(3):
+            with small_scan_cache(con):
+                con.execute(scan).fetchall()
+                assert _table_blocks(con) <= SCAN_CACHE_BYTES
+            # put back as it was, each time (not what DuckDB shows, a little lower)
+            assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == shown
+
+
+def test_a_memory_limit_duckdb_refuses_fails_alone_not_the_load_s_transaction(db_path, caplog):
+    from newswatch.warehouse.bulk import _set_memory_limit
+
+    with connect(db_path) as con:
+        con.begin()
+        record_rejects(con, [Reject("x.txt", "extract", "empty", "no text")])
+        assert not _set_memory_limit(con.cursor(), "a lot")
+        con.commit()
+        assert con.execute("SELECT count(*) FROM rejects").fetchall()[0][0] == 1
+    assert "could not set DuckDB's memory limit to a lot" in caplog.text

@@ -19,6 +19,7 @@ import duckdb
 
 from newswatch.errors import WarehouseLockedError, WarehouseMissingError
 
+from .bulk import remember_memory_limit
 from .migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -87,12 +88,13 @@ def open_database(
             log.info("warehouse %s is locked, retrying in %.2f s", path, delay)
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 2.0) * random.uniform(0.8, 1.2)
-    if not read_only:
-        try:
+    try:
+        remember_memory_limit(con, memory_limit)  # for the loads' scans (bulk.small_scan_cache)
+        if not read_only:
             migrate(con)
-        except BaseException:
-            con.close()
-            raise
+    except BaseException:
+        con.close()
+        raise
     return con
 
 

@@ -18,7 +18,7 @@ import duckdb
 from newswatch.extractors.identity import article_id
 from newswatch.extractors.records import Article, Reject
 
-from .bulk import append, collector_paused, stage, transaction
+from .bulk import append, collector_paused, small_scan_cache, transaction
 from .load import LoadResult, record_rejects, stage_articles
 from .stories import RecentStories
 
@@ -72,37 +72,47 @@ def stage_pages(
     recent: RecentStories | None = None,
 ) -> PageLoadResult:
     """`load_pages` inside the caller's transaction (the staged-batch merge adds its own row)."""
+    raw = _new_raw_pages(con, pages)
     articles = [p.article for p in pages if p.article is not None]
     result = PageLoadResult()
     result.articles = stage_articles(con, articles, raw_kind=None, encoding=None, now=now,
                                      recent=recent)
-    ids = [article_id(a) for a in articles]
-    held = {r[0] for r in con.execute(
-        "SELECT article_id FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
-        [ids]).fetchall()} if ids else set()
-
-    fetch_rows, raw_rows = [], []
+    held = result.articles.held_ids
+    fetch_rows = []
     for page in pages:
         aid = article_id(page.article) if page.article is not None else None
         fetch_rows += _fetch_rows(page.fetch, aid if aid in held else None)
-        f = page.fetch
-        if f.raw:
-            raw_rows.append((
-                f.url, f.final_url, hashlib.sha256(f.raw).hexdigest(), f.encoding,
-                f.content_type, len(f.raw), zlib.compress(f.raw, 6), f.fetched_at,
-            ))
     result.fetches = append(con, "fetches", fetch_rows)
-    if raw_rows:
-        stage(con, "stage_pages", "raw_pages", raw_rows)
-        # a page's unchanged version is kept once
-        result.raw_pages = con.execute(
-            "INSERT INTO raw_pages SELECT s.* FROM stage_pages s WHERE NOT EXISTS"
-            " (SELECT 1 FROM raw_pages r WHERE r.url = s.url AND r.sha256 = s.sha256)"
-            " QUALIFY row_number() OVER (PARTITION BY s.url, s.sha256) = 1"
-        ).fetchall()[0][0]
-        con.execute("DROP TABLE stage_pages")
+    result.raw_pages = append(con, "raw_pages", [_raw_row(sha, f) for sha, f in raw])
     result.rejects = record_rejects(con, [p.reject for p in pages if p.reject], now=now)
     return result
+
+
+def _new_raw_pages(con: duckdb.DuckDBPyConnection,
+                   pages: Sequence[Page]) -> list[tuple[str, FetchResult]]:
+    """(sha256, fetch) of the batch's raw pages the warehouse does not hold yet:
+    a page's unchanged version (the same bytes from the same URL) is kept once."""
+    first: dict[tuple[str, str], FetchResult] = {}
+    for page in pages:
+        if page.fetch.raw:
+            first.setdefault((page.fetch.url, hashlib.sha256(page.fetch.raw).hexdigest()),
+                             page.fetch)
+    if not first:
+        return []
+    con.execute("CREATE TEMP TABLE stage_raw_keys (url VARCHAR, sha256 VARCHAR)")
+    append(con, "stage_raw_keys", list(first))
+    with small_scan_cache(con):
+        held = set(con.execute(
+            "SELECT s.url, s.sha256 FROM stage_raw_keys s WHERE EXISTS"
+            " (SELECT 1 FROM raw_pages r WHERE r.url = s.url AND r.sha256 = s.sha256)"
+        ).fetchall())
+    con.execute("DROP TABLE stage_raw_keys")
+    return [(sha, f) for (url, sha), f in first.items() if (url, sha) not in held]
+
+
+def _raw_row(sha256: str, f: FetchResult) -> tuple:
+    return (f.url, f.final_url, sha256, f.encoding, f.content_type, len(f.raw),
+            zlib.compress(f.raw, 6), f.fetched_at)
 
 
 def _fetch_rows(f: FetchResult, article: str | None) -> list[tuple]:
