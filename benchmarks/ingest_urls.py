@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -48,7 +49,11 @@ STAGES = ("fetch", "extract", "tag", "load")
 ROLES = ("run", "server", "workers")  # the processes of a run, for peak memory
 
 
-def run_pipeline(urls: list[str], workdir: Path) -> dict:
+def _urls(port: int, n: int) -> Iterator[str]:
+    return (f"http://127.0.0.1:{port}/news/{i}" for i in range(n))
+
+
+def run_pipeline(port: int, n: int, workdir: Path) -> dict:
     os.environ.update({
         "NEWSWATCH_ALLOWED_NETWORKS": '["127.0.0.1/32"]', "NEWSWATCH_PER_HOST_DELAY": "0",
         "NEWSWATCH_MAX_PER_HOST": "16", "NEWSWATCH_WATCHLIST": str(WATCHLIST),
@@ -57,19 +62,20 @@ def run_pipeline(urls: list[str], workdir: Path) -> dict:
     from prefect import flow
 
     from newswatch.flows import ingest_urls
-    from newswatch.flows.ingest_urls import url_parameters
 
+    # as `newswatch ingest urls --file` runs: the flow reads the file (no list here)
+    url_file = workdir / "urls.txt"
+    with url_file.open("w", encoding="utf-8") as out:
+        out.writelines(f"{url}\n" for url in _urls(port, n))
     @flow
     async def warm_up() -> None:  # starts Prefect's embedded API before the clock
         return None
 
     asyncio.run(warm_up())
     started = time.perf_counter()
-    # as `newswatch ingest urls` does: past Prefect's limit on parameters, a file
-    with url_parameters(urls) as given:
-        summary = asyncio.run(ingest_urls(**given, db=str(workdir / "bench.duckdb")))
+    summary = asyncio.run(ingest_urls(url_file=str(url_file), db=str(workdir / "bench.duckdb")))
     seconds = time.perf_counter() - started
-    assert summary.fetched == len(urls) and not summary.not_articles, summary
+    assert summary.fetched == n and not summary.not_articles, summary
     # the flow sums its workers' seconds; per worker, as the bare loop counts them
     stages = {stage: spent / WORKERS if stage in ("extract", "tag") else spent
               for stage, spent in summary.stage_seconds.items()}
@@ -296,9 +302,10 @@ def main() -> None:
         print(json.dumps(run_compact(args.workdir)))
         return
     if args.child:
-        urls = [f"http://127.0.0.1:{args.port}/news/{i}" for i in range(args.n)]
-        run = run_pipeline if args.child == "pipeline" else run_bare
-        print(json.dumps(run(urls, args.workdir)))
+        if args.child == "pipeline":
+            print(json.dumps(run_pipeline(args.port, args.n, args.workdir)))
+        else:
+            print(json.dumps(run_bare(list(_urls(args.port, args.n)), args.workdir)))
         return
     results: dict[str, list[dict]] = {"bare": [], "pipeline": []}
     with serve(args.n) as urls:

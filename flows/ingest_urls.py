@@ -16,20 +16,22 @@ import os
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from itertools import chain, islice
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from newswatch.config import load_settings
+from newswatch.config import Settings, load_settings
 from newswatch.extractors.fetch import Fetcher, FetchPolicy, FetchResult
 from newswatch.extractors.records import Reject
-from newswatch.extractors.urls import canonical_url, read_url_file
+from newswatch.extractors.urls import SeenUrls, canonical_url, iter_url_file
 from newswatch.extractors.watchlist import load_watchlist
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.load import record_rejects, sync_entities
@@ -42,6 +44,7 @@ from .retry import only_transient
 from .stages import StageTimes
 
 _CHUNK = 8  # pages per call to an extraction worker
+_SPOOL_CHUNK = 20_000  # URLs made canonical and asked for validators at a time
 _AHEAD = 2  # batches fetched and extracted at once
 
 # Prefect refuses a flow run whose parameters serialize to 512 KiB or more
@@ -201,40 +204,86 @@ async def ingest_urls(
     logger = get_run_logger()
     started = time.perf_counter()
     settings = load_settings(db=db, watchlist=watchlist, url_batch_size=batch_size)
-    watchlist_path = settings.resolved_watchlist()
-    entities = load_watchlist(watchlist_path)  # a malformed watchlist fails here, early
-    listed = list(urls or []) + (read_url_file(url_file) if url_file else [])
-    summary = UrlIngestSummary(urls=len(listed))
-    wanted, invalid = _canonical_urls(listed)
-    del listed  # read from a file, this run's only copy: 150 bytes a URL
+    entities = load_watchlist(settings.resolved_watchlist())  # a malformed one fails here
+    summary = UrlIngestSummary()
     recent = RecentStories()
-    with connect(settings.db, lock_timeout=settings.lock_timeout,
-                 memory_limit=settings.load_memory_limit) as con:
-        sync_entities(con, entities)
-        record_rejects(con, invalid)
-        known = validators(con, wanted)
-        if settings.task_runner == "local":
-            # The story candidates are read before the pool starts and the first
-            # pages arrive: read in the first load, beside DuckDB's cache and a batch
-            # being matched, they were the peak of every flow run after the first.
-            recent.index(con, datetime.now(UTC))
-    summary.rejects.extend(invalid)
-    summary.outcomes["invalid_url"] = len(invalid)
-    logger.info("ingesting %d URLs (%d asked conditionally, %d invalid) into %s",
-                len(wanted), len(known), len(invalid), settings.db)
+    with UrlSpool() as spool:
+        with connect(settings.db, lock_timeout=settings.lock_timeout,
+                     memory_limit=settings.load_memory_limit) as con:
+            sync_entities(con, entities)
+            summary.urls, invalid = spool.fill(
+                chain(urls or [], iter_url_file(url_file) if url_file else []), con)
+            record_rejects(con, invalid)
+            if settings.task_runner == "local":
+                # The story candidates are read before the pool starts and the first
+                # pages arrive: read in the first load, beside DuckDB's cache and a
+                # batch being matched, they were the peak of every flow run after the first.
+                recent.index(con, datetime.now(UTC))
+        summary.rejects.extend(invalid)
+        summary.outcomes["invalid_url"] = len(invalid)
+        logger.info("ingesting %d URLs (%d asked conditionally, %d invalid) into %s",
+                    spool.count, len(spool.known), len(invalid), settings.db)
+        if settings.task_runner != "local":  # scale-out: batches on a cluster, staged as Parquet
+            from .staging import ingest_staged
 
-    def requests(start: int = 0, stop: int | None = None) -> list[Request]:
-        """The URLs to fetch, each with its validators: made a batch at a time."""
-        return [(url, *known.get(url, (None, None))) for url in wanted[start:stop]]
+            await ingest_staged(spool.take(), settings, summary)
+        else:
+            await _fetch_and_load(spool, settings, recent, summary)
+    return await _finish(summary, invalid, started)
 
-    if settings.task_runner != "local":  # scale-out: batches run on a cluster, staged as Parquet
-        from .staging import ingest_staged
 
-        await ingest_staged(requests(), settings, summary)
-        return await _finish(summary, invalid, started)
-    policy: FetchPolicy = settings.fetch_policy()
+class UrlSpool:
+    """A run's URLs, canonical and each once, in a temporary file of their own,
+    read back a batch at a time with their validators (ETag, Last-Modified).
+
+    The run then holds 8 bytes a URL (SeenUrls), not the list: 150 bytes a URL.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile("w+", encoding="utf-8", prefix="newswatch-urls-")
+        self.count = 0                                 # URLs to fetch
+        self.known: dict[str, tuple[str | None, str | None]] = {}  # their validators, if any
+
+    def fill(self, listed: Iterable[str], con: duckdb.DuckDBPyConnection,
+             ) -> tuple[int, list[Reject]]:
+        """Spool `listed`; return how many were listed and a reject for each invalid URL."""
+        seen, invalid, total = SeenUrls(), [], 0
+        listed = iter(listed)
+        while chunk := list(islice(listed, _SPOOL_CHUNK)):
+            total += len(chunk)
+            canonical = []
+            for url in chunk:
+                if (form := canonical_url(url.strip())) is None:
+                    invalid.append(Reject(url, "fetch", "invalid_url",
+                                          f"not an http(s) URL: {url!r}"))
+                else:
+                    canonical.append(form)
+            fresh = [url for url, first in zip(canonical, seen.first_time(canonical),
+                                               strict=True) if first]
+            self._file.writelines(f"{url}\n" for url in fresh)
+            self.count += len(fresh)
+            self.known.update(validators(con, fresh))
+        self._file.seek(0)
+        return total, invalid
+
+    def take(self, count: int | None = None) -> list[Request]:
+        """The next `count` URLs (None: all that are left), each with its validators."""
+        return [(url, *self.known.get(url, (None, None)))
+                for url in (line.rstrip("\n") for line in islice(self._file, count))]
+
+    def __enter__(self) -> UrlSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+
+async def _fetch_and_load(spool: UrlSpool, settings: Settings, recent: RecentStories,
+                          summary: UrlIngestSummary) -> None:
+    """The local path of `ingest_urls`: batches fetched and extracted on this machine's
+    cores, loaded one after the other; counts go into `summary`."""
     done = 0
-    report(0, len(wanted))
+    report(0, spool.count)
 
     async def collect(load: asyncio.Future, pages: list[Page]) -> None:
         """Wait for a batch's load and count it."""
@@ -245,21 +294,20 @@ async def ingest_urls(
         summary.already_held += held
         summary.mentions += mentions
         done += len(pages)
-        report(done, len(wanted))
+        report(done, spool.count)
 
+    policy: FetchPolicy = settings.fetch_policy()
     async with Fetcher(policy) as fetcher, ExtractionPool(
-        str(watchlist_path), settings.extract_workers, settings.min_article_chars
+        str(settings.resolved_watchlist()), settings.extract_workers,
+        settings.min_article_chars,
     ) as pool:
         # Up to _AHEAD batches are fetched and extracted while the one before loads.
         times = StageTimes()
-        starts = iter(range(0, len(wanted), settings.url_batch_size))
         ahead: deque[asyncio.Future[FetchedBatch]] = deque()
         loading: tuple[asyncio.Future, list[Page]] | None = None
 
         def fetch_next() -> None:
-            i = next(starts, None)
-            if i is not None:
-                batch = requests(i, i + settings.url_batch_size)
+            if batch := spool.take(settings.url_batch_size):
                 # quote(): Prefect would otherwise walk every page of a batch for futures
                 ahead.append(asyncio.ensure_future(
                     fetch_and_extract(quote(batch), fetcher, pool, times)))
@@ -283,23 +331,6 @@ async def ingest_urls(
             await asyncio.gather(*ahead, *(loading[:1] if loading else ()),
                                  return_exceptions=True)
         summary.stage_seconds = {k: round(v, 3) for k, v in times.seconds.items()}
-
-    return await _finish(summary, invalid, started)
-
-
-def _canonical_urls(urls: Sequence[str]) -> tuple[list[str], list[Reject]]:
-    """The URLs' canonical forms, each once, in order; and a reject for each invalid one."""
-    wanted: list[str] = []
-    seen: set[str] = set()
-    invalid: list[Reject] = []
-    for url in urls:
-        canonical = canonical_url(url.strip())
-        if canonical is None:
-            invalid.append(Reject(url, "fetch", "invalid_url", f"not an http(s) URL: {url!r}"))
-        elif canonical not in seen:
-            seen.add(canonical)
-            wanted.append(canonical)
-    return wanted, invalid
 
 
 async def _finish(summary: UrlIngestSummary, invalid: list[Reject],

@@ -10,7 +10,7 @@ import csv
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -108,17 +108,24 @@ def ingest_urls_command(
         "standard input).", show_default=False)] = None,
 ) -> None:
     """Fetch, extract, tag and load web pages (a Prefect flow)."""
-    from newswatch.extractors.urls import read_url_file
+    from newswatch.extractors.urls import iter_url_file, read_url_file
     from newswatch.flows import ingest_urls
     from newswatch.flows.ingest_urls import url_parameters
 
-    wanted = list(urls or []) + (read_url_file(file) if file else [])
-    if not wanted:
-        raise NewswatchError("no URLs given: pass them as arguments or with --file")
+    if file is not None and str(file) != "-":
+        # the flow reads the file itself, a batch at a time: no list of it here
+        if not urls and next(iter_url_file(file), None) is None:
+            raise NewswatchError(f"no URLs in {file}")
+        given = nullcontext({"urls": list(urls or []), "url_file": str(file.resolve())})
+    else:
+        wanted = list(urls or []) + (read_url_file(file) if file else [])
+        if not wanted:
+            raise NewswatchError("no URLs given: pass them as arguments or with --file")
+        # one flow run for any number of URLs: past Prefect's limit, they go as a file
+        given = url_parameters(wanted)
     settings = _settings(ctx)
-    # one flow run for any number of URLs: past Prefect's limit, they go as a file
-    with _progress("Fetching") as hook, url_parameters(wanted) as given:
-        summary = _run_flow(_with_hook(hook, ingest_urls(**given, db=str(settings.db))))
+    with _progress("Fetching") as hook, given as parameters:
+        summary = _run_flow(_with_hook(hook, ingest_urls(**parameters, db=str(settings.db))))
     console.print(
         f"URLs: {summary.urls}  fetched: {summary.fetched}  not modified: "
         f"{summary.not_modified}  failed: {summary.fetch_failed}  not articles: "

@@ -41,9 +41,10 @@ def test_ingest_urls_from_arguments_and_a_file(httpserver, db_path, tmp_path):
 
 
 def test_a_list_of_urls_past_prefect_s_parameter_limit_is_ingested_in_one_run_from_a_file(
-        httpserver, db_path, tmp_path, monkeypatch):
+        httpserver, db_path, monkeypatch):
     # Prefect refuses a flow run whose parameters pass 512 KiB (about 5,000 real URLs);
-    # the limit is lowered here so that three URLs pass it
+    # the limit is lowered here so that three URLs pass it. (Read from standard
+    # input, the list is the CLI's; a file of URLs goes to the flow as it is.)
     import importlib
     import json
 
@@ -58,10 +59,9 @@ def test_a_list_of_urls_past_prefect_s_parameter_limit_is_ingested_in_one_run_fr
         httpserver.expect_request(f"/{name}").respond_with_data(
             PAGE.read_bytes(), content_type="text/html")
     httpserver.expect_request("/c").respond_with_data("no", status=410)
-    url_file = tmp_path / "urls.txt"
-    url_file.write_text("\n".join(urls) + "\n")
     before = _ingest_url_runs()
-    result = runner.invoke(app, ["--db", str(db_path), "ingest", "urls", "--file", str(url_file)])
+    result = runner.invoke(app, ["--db", str(db_path), "ingest", "urls", "--file", "-"],
+                           input="\n".join(urls) + "\n")
     assert result.exit_code == 0, result.output
     new = [run for run in _ingest_url_runs() if run.id not in {r.id for r in before}]
     assert len(new) == 1
@@ -74,6 +74,29 @@ def test_a_list_of_urls_past_prefect_s_parameter_limit_is_ingested_in_one_run_fr
     with duckdb.connect(str(db_path), read_only=True) as con:
         fetched = con.execute("SELECT count(DISTINCT url) FROM fetches").fetchall()[0][0]
     assert fetched == 3
+
+
+def test_a_file_of_urls_goes_to_the_flow_as_it_is(httpserver, db_path, tmp_path):
+    # the flow reads it a batch at a time: neither the CLI nor the run holds the list
+    httpserver.expect_request("/a").respond_with_data(PAGE.read_bytes(),
+                                                      content_type="text/html")
+    url_file = tmp_path / "urls.txt"
+    url_file.write_text(f"{httpserver.url_for('/a')}\n# a repeat:\n{httpserver.url_for('/a')}\n")
+    before = _ingest_url_runs()
+    result = runner.invoke(app, ["--db", str(db_path), "ingest", "urls", "--file", str(url_file)])
+    assert result.exit_code == 0, result.output
+    new = [run for run in _ingest_url_runs() if run.id not in {r.id for r in before}]
+    assert [run.parameters["url_file"] for run in new] == [str(url_file.resolve())]
+    assert url_file.exists()
+    assert "URLs: 2  fetched: 1" in result.output and "ingested: 1" in result.output
+
+
+def test_a_file_with_no_urls_says_so(db_path, tmp_path):
+    url_file = tmp_path / "urls.txt"
+    url_file.write_text("# nothing today\n\n")
+    result = runner.invoke(app, ["--db", str(db_path), "ingest", "urls", "--file", str(url_file)])
+    assert isinstance(result.exception, NewswatchError)
+    assert f"no URLs in {url_file}" in str(result.exception)
 
 
 def _ingest_url_runs() -> list:

@@ -340,3 +340,23 @@ def test_a_run_s_bookkeeping_grows_by_the_batch_not_by_the_page(httpserver, loca
 
     pages, links = asyncio.run(one_batch())
     assert pages == 40 and links <= 2
+
+
+def test_a_run_s_urls_wait_in_a_spool_canonical_and_each_once(db_path, monkeypatch):
+    # read a chunk at a time (two here): repeats across chunks still count once
+    import importlib
+
+    from newswatch.flows.ingest_urls import UrlSpool
+
+    # (the package exports the flow under the module's name)
+    flow_module = importlib.import_module("newswatch.flows.ingest_urls")
+    monkeypatch.setattr(flow_module, "_SPOOL_CHUNK", 2)
+    listed = ["https://a.kz/1", "HTTPS://A.kz/2?utm_source=x", "mailto:x@a.kz",
+              "https://a.kz/1#top", "https://a.kz/3", "https://a.kz/2"]
+    with connect(db_path) as con, UrlSpool() as spool:
+        total, invalid = spool.fill(iter(listed), con)
+        assert (total, spool.count) == (6, 3)
+        assert [r.item for r in invalid] == ["mailto:x@a.kz"]
+        assert spool.take(2) == [("https://a.kz/1", None, None), ("https://a.kz/2", None, None)]
+        assert spool.take() == [("https://a.kz/3", None, None)]
+        assert spool.take(2) == []

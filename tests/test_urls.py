@@ -100,3 +100,16 @@ def test_different_articles_are_not_the_same():
     assert not same_article(f"{ARTICLE}?id=1", f"{ARTICLE}?id=2")
     assert not same_article(ARTICLE, "https://www.example.ru/news/2022/01/06/csto-troops")
     assert not same_article("mailto:a@b.kz", "mailto:a@b.kz")
+
+
+def test_seen_urls_tells_the_first_time_a_url_is_met_across_calls():
+    from newswatch.extractors.urls import SeenUrls
+
+    seen = SeenUrls()
+    assert seen.first_time(["https://a.kz/1", "https://a.kz/2", "https://a.kz/1"]) == [
+        True, True, False]
+    assert seen.first_time(["https://a.kz/2", "https://a.kz/3", "https://a.kz/3"]) == [
+        False, True, False]
+    assert seen.first_time([]) == []
+    many = [f"https://a.kz/{i}" for i in range(5000)]
+    assert sum(seen.first_time(many)) == 5000 - 3
