@@ -67,6 +67,7 @@ def run_pipeline(port: int, n: int, workdir: Path) -> dict:
     url_file = workdir / "urls.txt"
     with url_file.open("w", encoding="utf-8") as out:
         out.writelines(f"{url}\n" for url in _urls(port, n))
+
     @flow
     async def warm_up() -> None:  # starts Prefect's embedded API before the clock
         return None

@@ -99,20 +99,19 @@ def small_scan_cache(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         cursor.close()
 
 
-def remember_memory_limit(con: duckdb.DuckDBPyConnection, limit: str | None) -> None:
-    """Note the connection's memory limit as configured ("48MB"), for
-    small_scan_cache to put back: DuckDB shows it rounded down to a tenth of a
-    unit, and what it shows, set again, shows a little lower."""
+def remember_memory_limit(con: duckdb.DuckDBPyConnection, limit: str | None) -> str:
+    """Note (and return) the connection's memory limit as configured ("48MB"),
+    for small_scan_cache to put back: DuckDB shows it rounded down to a tenth
+    of a unit, and what it shows, set again, shows a little lower."""
     limit = limit or con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     con.execute(f"SET VARIABLE {_LIMIT_VARIABLE} = ?", [limit])
+    return limit
 
 
 def _configured_memory_limit(con: duckdb.DuckDBPyConnection) -> str:
     kept = con.execute(f"SELECT getvariable('{_LIMIT_VARIABLE}')").fetchall()[0][0]
-    if kept is None:  # a connection not opened by warehouse.connection
-        remember_memory_limit(con, None)
-        return _configured_memory_limit(con)
-    return kept
+    # (None: a connection not opened by warehouse.connection)
+    return kept if kept is not None else remember_memory_limit(con, None)
 
 
 def _bytes(shown: str) -> float:
