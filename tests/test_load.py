@@ -207,3 +207,15 @@ def test_a_memory_limit_duckdb_refuses_fails_alone_not_the_load_s_transaction(db
         con.commit()
         assert con.execute("SELECT count(*) FROM rejects").fetchall()[0][0] == 1
     assert "could not set DuckDB's memory limit to a lot" in caplog.text
+
+
+def test_the_scans_cache_is_never_set_above_the_limit_the_connection_was_opened_with(
+        db_path, monkeypatch):
+    # "48MB" is DuckDB's input form (10^6 bytes a MB), not the "45.7 MiB" it shows
+    from newswatch.warehouse import bulk
+
+    monkeypatch.setattr(bulk, "SCAN_CACHE_BYTES", 64 * 2**20)
+    with connect(db_path, memory_limit="48MB") as con:
+        with small_scan_cache(con):
+            shown = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert shown == "45.7 MiB"

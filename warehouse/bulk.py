@@ -17,7 +17,10 @@ log = logging.getLogger(__name__)
 # What DuckDB may keep of the tables' blocks while a load scans the warehouse's
 # keys, beyond what the load's transaction holds (see small_scan_cache)
 SCAN_CACHE_BYTES = 16 * 2**20
-_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
+# DuckDB's memory units: "MB" is 10^6 bytes (how limits are configured, "48MB"),
+# "MiB" 2^20 (how DuckDB shows them, "45.7 MiB")
+_UNITS = {"b": 1, "bytes": 1, "kb": 10**3, "kib": 2**10, "mb": 10**6, "mib": 2**20,
+          "gb": 10**9, "gib": 2**30, "tb": 10**12, "tib": 2**40}
 _LIMIT_VARIABLE = "newswatch_memory_limit"
 
 
@@ -114,10 +117,11 @@ def _configured_memory_limit(con: duckdb.DuckDBPyConnection) -> str:
     return kept if kept is not None else remember_memory_limit(con, None)
 
 
-def _bytes(shown: str) -> float:
-    """DuckDB's memory_limit as shown ("45.7 MiB") in bytes; infinite if unreadable."""
-    match = re.fullmatch(r"([0-9.]+)\s*(bytes|[KMGTP]iB)", shown.strip())
-    return float(match[1]) * _UNITS[match[2]] if match else float("inf")
+def _bytes(limit: str) -> float:
+    """A DuckDB memory limit, configured ("48MB") or shown ("45.7 MiB"), in bytes;
+    infinite if unreadable."""
+    match = re.fullmatch(r"([0-9.]+)\s*([a-z]+)", limit.strip().lower())
+    return float(match[1]) * _UNITS[match[2]] if match and match[2] in _UNITS else float("inf")
 
 
 def _set_memory_limit(cursor: duckdb.DuckDBPyConnection, limit: str) -> bool:
