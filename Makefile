@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench bench-digest screenshots pins clean
+.PHONY: demo test lint bench bench-digest eval-stories screenshots pins clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ bench: $(STAMP)
 bench-digest: $(STAMP)
 	$(PY) -m benchmarks.digest --articles $(or $(ARTICLES),1000000) \
 	  --mentions $(or $(MENTIONS),10000000) --load $(or $(LOAD),100000) --runs $(or $(RUNS),3)
+
+## eval-stories: story grouping on the labelled development set (not part of make test);
+## GIVEME is the news_cluster/data_raw folder of a Giveme5W1H copy (see benchmarks/stories_eval.py)
+eval-stories: $(STAMP)
+	$(PY) -m benchmarks.stories_eval --giveme $(GIVEME)
 
 ## screenshots: render the digest in headless Chromium and refresh docs/digest-*.png
 screenshots: $(STAMP)

@@ -29,6 +29,7 @@ import statistics
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,17 +85,29 @@ def build(path: Path, articles: int, mentions: int) -> None:
         """)
         con.execute(f"""
             INSERT INTO article_fingerprints
-            SELECT aid(i), (hash(i) >> 1)::BIGINT,
+            SELECT aid(i),
                    list_sort(list_transform(range(200), lambda x: (hash(i, x) >> 1)::BIGINT)),
-                   ['{entities[0]}', '{entities[1 % len(entities)]}'], [3, 1],
                    TIMESTAMPTZ '{start.isoformat()}' + to_seconds(i * {step})
             FROM range({articles}) t(i)
         """)
+        # 150 terms an article: a few hundred common to its story, the rest its own
+        con.execute(f"""
+            INSERT INTO article_terms
+            SELECT aid(i), TIMESTAMPTZ '{start.isoformat()}' + to_seconds(i * {step}), h,
+                   list_transform(h, lambda x: 1.0 + (x % 5)::FLOAT),
+                   list_transform(h, lambda x: ((x % 100) / 1000.0)::FLOAT)
+            FROM (SELECT i, list_sort(list_transform(range(150), lambda x:
+                      (hash(CASE WHEN x < 30 THEN i // 5 ELSE i END, x) >> 1)::BIGINT)) AS h
+                  FROM range({articles}) t(i))
+        """)
         con.execute(f"""
             INSERT INTO story_links
-            SELECT aid(i), 'follow_up', aid(i - 1), 0.5,
-                   TIMESTAMPTZ '{start.isoformat()}' + to_seconds(i * {step})
-            FROM range(4, {articles}, 5) t(i)
+            SELECT aid(i), CASE WHEN i % 5 = 0 THEN 'new' ELSE 'same_event' END,
+                   CASE WHEN i % 5 = 0 THEN NULL ELSE aid(i - 1) END, 0.5,
+                   TIMESTAMPTZ '{start.isoformat()}' + to_seconds(i * {step}), aid(i - i % 5),
+                   [{{'term': 'Almaty', 'kind': 'name', 'share': 0.3}}],
+                   'A sentence of the body of the article.'
+            FROM range({articles}) t(i)
         """)
         con.execute("CHECKPOINT")
 
@@ -113,10 +126,13 @@ def time_digest(path: Path, day: date) -> tuple[float, int, int]:
 def synthetic_articles(n: int, seed: int, now: datetime) -> list:
     """n tagged articles as extraction workers hand them over (fingerprints and
     content hashes computed)."""
-    from newswatch.extractors.dedup import Fingerprint
+    import numpy as np
+
     from newswatch.extractors.identity import content_hash
     from newswatch.extractors.records import Article, Mention
     from newswatch.extractors.watchlist import load_watchlist
+    from newswatch.stories.copies import Fingerprint
+    from newswatch.stories.terms import Terms
 
     entities = [(e.entity_id, e.name) for e in load_watchlist(WATCHLIST)]
     rng = random.Random(seed)
@@ -130,17 +146,16 @@ def synthetic_articles(n: int, seed: int, now: datetime) -> list:
             start = 80 + 150 * k
             mentions.append(Mention(eid, name, start, start + len(name),
                                     f"A sentence that names {name}."))
-        counts: dict[str, int] = {}
-        for m in mentions:
-            counts[m.entity_id] = counts.get(m.entity_id, 0) + 1
-        fp = Fingerprint(rng.getrandbits(64), frozenset(rng.getrandbits(63) for _ in range(200)),
-                         tuple(sorted(counts.items())))
+        fp = Fingerprint(frozenset(rng.getrandbits(63) for _ in range(200)))
+        hashes = np.unique(np.array([rng.getrandbits(63) for _ in range(150)], np.int64))
+        terms = Terms(hashes, np.ones(len(hashes), np.float32),
+                      np.full(len(hashes), 0.01, np.float32))
         text = f"{title}. {body} Article {seed}-{i}."
         articles.append(Article(
             text=text, raw=f"<html>{title}</html>", text_hash=content_hash(text),
             title=title, url=f"https://new.example/{seed}/{i}", outlet="New Outlet",
             published_at=now - timedelta(minutes=rng.randint(0, 600)), language="en",
-            mentions=mentions, fingerprint=fp))
+            mentions=mentions, fingerprint=fp, terms=terms))
     return articles
 
 
@@ -148,10 +163,10 @@ def time_load(path: Path, n: int, batch: int, seed: int) -> tuple[float, int, fl
     """Seconds to load n new articles in batches, on a copy of the warehouse; the
     articles it then holds; and the seconds of the compaction that follows."""
     from newswatch.config import Settings
+    from newswatch.flows.stories import RecentStories
     from newswatch.warehouse.compact import compact
     from newswatch.warehouse.connection import connect
     from newswatch.warehouse.load import load_batch
-    from newswatch.warehouse.stories import RecentStories
 
     now = END + timedelta(hours=1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -167,7 +182,7 @@ def time_load(path: Path, n: int, batch: int, seed: int) -> tuple[float, int, fl
             started = time.perf_counter()
             # as ingest: the file is held only while a batch loads
             with connect(copy) as con:
-                load_batch(con, articles, now=now, recent=recent)
+                load_batch(con, articles, partial(recent.decide, con), now=now)
             seconds += time.perf_counter() - started
         with connect(copy, read_only=True) as con:
             held = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]

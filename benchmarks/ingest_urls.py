@@ -111,7 +111,7 @@ def run_bare(urls: list[str], workdir: Path) -> dict:
     import duckdb
 
     from newswatch.extractors.identity import article_id
-    from newswatch.extractors.worker import extract_and_tag_many, init_worker
+    from newswatch.worker import extract_and_tag_many, init_worker
 
     stages = dict.fromkeys(STAGES, 0.0)
     t0 = time.perf_counter()
@@ -168,7 +168,7 @@ def run_bare(urls: list[str], workdir: Path) -> dict:
 
 def _pool_rate(pool: ProcessPoolExecutor, chunks: list[list[tuple[str, str]]]) -> float:
     """Pages per second extracting and tagging `chunks` on the pool."""
-    from newswatch.extractors.worker import extract_and_tag_many
+    from newswatch.worker import extract_and_tag_many
 
     started = time.perf_counter()
     list(pool.map(extract_and_tag_many, chunks))
@@ -177,7 +177,7 @@ def _pool_rate(pool: ProcessPoolExecutor, chunks: list[list[tuple[str, str]]]) -
 
 def _one_core_rate(chunks: list[list[tuple[str, str]]]) -> float:
     """Pages per second extracting and tagging `chunks` in this process."""
-    from newswatch.extractors.worker import extract_and_tag
+    from newswatch.worker import extract_and_tag
 
     started = time.perf_counter()
     for chunk in chunks:

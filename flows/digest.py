@@ -67,16 +67,17 @@ def sent_before(db: Path, day: date, recipients: list[str], lock_timeout: float)
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
       retry_condition_fn=only_transient)
-def query_digest(db: Path, day: date, tz: str, lock_timeout: float) -> DigestData:
+def query_digest(db: Path, day: date, tz: str, lock_timeout: float,
+                 day_of: str = "first_seen") -> DigestData:
     with connect(db, lock_timeout=lock_timeout) as con:
-        return digest_data(con, day, tz)
+        return digest_data(con, day, tz, day_of)
 
 
 @task(cache_policy=NO_CACHE)
 def render_digest(
     data: DigestData, day: date, tz: str, out_dir: Path, sender: str, recipients: list[str],
 ) -> tuple[Digest, DigestFiles]:
-    digest = build_digest(data.articles, day, tz, attention=data.attention, names=data.names)
+    digest = build_digest(data, day, tz)
     return digest, write_digest(digest, out_dir, sender=sender, recipients=recipients)
 
 
@@ -110,11 +111,12 @@ def _markdown(digest: Digest, files: DigestFiles) -> str:
     lines = [f"# {digest.subject}", ""]
     for story in digest.stories:
         # Titles come from the web: keep them from opening markdown links or HTML.
-        title = story.title.replace("[", "(").replace("]", ")").replace("<", "&lt;")
-        lines.append(f"- **{title}** ({story.outlet or 'unknown outlet'}): "
+        title = _plain_markdown(story.title)
+        kind = " (development)" if story.development else ""
+        lines.append(f"- **{title}**{kind} ({_plain_markdown(', '.join(story.outlets))}): "
                      + ", ".join(f"{name} {n}" for name, n in story.entities))
     if not digest.stories:
-        lines.append("A quiet day: no new coverage.")
+        lines.append("A quiet day: no coverage of the watchlist.")
     if digest.names:
         lines += ["", "New names: " + ", ".join(
             f"{n.name.replace('[', '(').replace('<', '&lt;')} ({n.mentions})"
@@ -134,16 +136,20 @@ async def daily_digest(
     force: bool = False,
     days_back: int = 0,
     compact: bool = True,
+    day_of: str = "first_seen",
 ) -> DigestResult:
     """Write the digest of `day` (default: today in the configured time zone, less
     `days_back` days: the 07:00 deployment digests yesterday), and with `send` (and not
     `dry_run`) e-mail it to `to` (default: the configured mail_to). Then, with
     `compact`, merge the row groups the loads left (after the mail: no one waits).
+
+    `day_of`: "first_seen" counts the articles first seen that day (the daily mail),
+    "published" those published that day (history, backfills).
     """
     logger = get_run_logger()
     settings = load_settings(db=db, digests_dir=out_dir)
     day = day or datetime.now(settings.zone).date() - timedelta(days=days_back)
-    data = query_digest(settings.db, day, settings.timezone, settings.lock_timeout)
+    data = query_digest(settings.db, day, settings.timezone, settings.lock_timeout, day_of)
     digest, files = render_digest(data, day, settings.timezone, settings.digests_dir,
                                   settings.mail_from, settings.mail_to)
     status = "dry_run" if dry_run else "built"
@@ -162,6 +168,10 @@ async def daily_digest(
         if compact:
             compact_warehouse(settings.db, settings.lock_timeout, settings.load_memory_limit)
     return result
+
+
+def _plain_markdown(text: str) -> str:
+    return text.replace("[", "(").replace("]", ")").replace("<", "&lt;")
 
 
 async def _smtp_settings(settings: Settings) -> SmtpSettings:

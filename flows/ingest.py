@@ -1,4 +1,4 @@
-"""Ingest seed files: read and clean -> tag -> load, one Prefect task per batch.
+"""Ingest seed files: read and clean -> tag -> match stories and load, a task per batch.
 
 Each task is a thin call into extractors/ or warehouse/. Reading and tagging
 are deterministic and never retried; loading retries only when the
@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -27,6 +28,7 @@ from newswatch.warehouse.connection import connect
 from newswatch.warehouse.load import load_batch, record_rejects, sync_entities
 
 from .retry import only_transient
+from .stories import RecentStories
 
 
 @dataclass
@@ -73,12 +75,13 @@ def tag_batch(articles: list[Article], tagger: Tagger) -> list[Article]:
 )
 def load_seed_batch(
     db: Path, articles: list[Article], rejects: list[Reject], tagger: Tagger,
-    lock_timeout: float,
+    lock_timeout: float, recent: RecentStories,
 ) -> tuple[int, int, int, int]:
-    """Load one batch in one transaction; (inserted, already held, mentions, demonyms)."""
+    """Match the batch's new articles to stories and load it in one transaction;
+    (inserted, already held, mentions, demonyms)."""
     with connect(db, lock_timeout=lock_timeout) as con:
         sync_entities(con, tagger.watchlist)
-        result = load_batch(con, articles)
+        result = load_batch(con, articles, partial(recent.decide, con))
         record_rejects(con, rejects)
     return result.inserted, result.duplicates, result.mentions, result.demonyms
 
@@ -102,6 +105,7 @@ async def ingest_seeds(
     logger.info("ingesting %d seed files from %s into %s", len(paths), seeds_dir, settings.db)
 
     summary = IngestSummary(files=len(paths))
+    recent = RecentStories()
     for i in range(0, max(len(paths), 1), settings.batch_size):
         batch = paths[i:i + settings.batch_size]
         articles, rejects = read_seed_batch(batch, manifest, settings.max_seed_bytes)
@@ -109,7 +113,7 @@ async def ingest_seeds(
             logger.warning("skipped %s", reject.detail)
         articles = tag_batch(articles, tagger)
         inserted, held, mentions, demonyms = load_seed_batch(
-            settings.db, articles, rejects, tagger, settings.lock_timeout
+            settings.db, articles, rejects, tagger, settings.lock_timeout, recent
         )
         summary.ingested += inserted
         summary.already_held += held

@@ -1,4 +1,5 @@
-"""Ingest web pages: fetch -> extract and tag (both cores) -> load, one task per batch.
+"""Ingest web pages: fetch -> extract and tag (both cores) -> match stories and load,
+one task per batch.
 
 Batches overlap: batch i + 1 is fetched while batch i's last pages are
 extracted and batch i - 1 loads, so that neither the network nor the cores wait.
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from itertools import chain, islice
 
 import duckdb
@@ -36,12 +38,12 @@ from newswatch.extractors.watchlist import load_watchlist
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.load import record_rejects, sync_entities
 from newswatch.warehouse.pages import Page, load_pages, validators
-from newswatch.warehouse.stories import RecentStories
 
 from .pool import ExtractionPool
 from .progress import report
 from .retry import only_transient
 from .stages import StageTimes
+from .stories import RecentStories
 
 _CHUNK = 8  # pages per call to an extraction worker
 _SPOOL_CHUNK = 20_000  # URLs made canonical and asked for validators at a time
@@ -176,14 +178,15 @@ async def fetch_and_extract(
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
       retry_jitter_factor=0.5, retry_condition_fn=only_transient)
 async def load_page_batch(
-    db: str, pages: list[Page], lock_timeout: float, recent: RecentStories | None = None,
+    db: str, pages: list[Page], lock_timeout: float, recent: RecentStories,
     times: StageTimes | None = None, memory_limit: str | None = None,
 ) -> tuple[int, int, int]:
-    """Load one batch in one transaction, in a thread; (inserted, already held, mentions)."""
+    """Match the batch's new articles to stories and load it in one transaction, in a
+    thread; (inserted, already held, mentions)."""
     def load() -> tuple[int, int, int]:
         started = time.perf_counter()
         with connect(db, lock_timeout=lock_timeout, memory_limit=memory_limit) as con:
-            result = load_pages(con, pages, recent=recent)
+            result = load_pages(con, pages, partial(recent.decide, con))
         if times is not None:
             times.add("load", time.perf_counter() - started)
         return result.articles.inserted, result.articles.duplicates, result.articles.mentions
@@ -218,7 +221,7 @@ async def ingest_urls(
                 # The story candidates are read before the pool starts and the first
                 # pages arrive: read in the first load, beside DuckDB's cache and a
                 # batch being matched, they were the peak of every flow run after the first.
-                recent.index(con, datetime.now(UTC))
+                recent.matcher(con, datetime.now(UTC))
         summary.rejects.extend(invalid)
         summary.outcomes["invalid_url"] = len(invalid)
         logger.info("ingesting %d URLs (%d asked conditionally, %d invalid) into %s",

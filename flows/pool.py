@@ -14,7 +14,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 
 from newswatch.extractors.article import Extraction
-from newswatch.extractors.worker import extract_and_tag, extract_and_tag_many, init_worker
+from newswatch.worker import extract_and_tag, extract_and_tag_many, init_worker
 
 _WARM_UP = "<html><body><article><p>" + "Warm-up text. " * 60 + "</p></article></body></html>"
 
@@ -36,7 +36,7 @@ class ExtractionPool:
 
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["newswatch.extractors.worker"])
+        context.set_forkserver_preload(["newswatch.worker"])
         executor = ProcessPoolExecutor(
             self._workers, mp_context=context, initializer=init_worker, initargs=self._args
         )

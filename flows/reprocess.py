@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -33,6 +34,7 @@ from newswatch.warehouse.reprocess import (
 from .pool import ExtractionPool
 from .progress import report
 from .retry import only_transient
+from .stories import RecentStories, story_article
 
 
 @dataclass
@@ -82,10 +84,12 @@ async def process_batch(
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
       retry_condition_fn=only_transient)
 def replace_batch(
-    db: str, articles: list[Article], lock_timeout: float
+    db: str, articles: list[Article], lock_timeout: float, recent: RecentStories,
 ) -> tuple[int, int, int, int]:
+    """Replace a batch in one transaction: held articles keep their stories; articles
+    found anew are matched to stories as at ingest."""
     with connect(db, lock_timeout=lock_timeout) as con:
-        result = replace_articles(con, articles)
+        result = replace_articles(con, articles, story_article, partial(recent.decide, con))
     added = result.added.inserted if result.added else 0
     return result.updated, result.unchanged, added, result.mentions
 
@@ -107,6 +111,7 @@ async def reprocess(
     summary = ReprocessSummary(documents=len(refs))
     logger.info("re-processing %d raw documents stored since %s", len(refs), since or "ever")
     report(0, len(refs))
+    recent = RecentStories()
     async with ExtractionPool(str(watchlist_path), settings.extract_workers,
                               settings.min_article_chars) as pool:
         for i in range(0, len(refs), settings.url_batch_size):
@@ -115,7 +120,7 @@ async def reprocess(
             articles, not_articles = await process_batch(batch, seeds, pages, manifest,
                                                          tagger, pool)
             changed, unchanged, added, mentions = replace_batch(
-                str(settings.db), articles, settings.lock_timeout)
+                str(settings.db), articles, settings.lock_timeout, recent)
             summary.articles += len(articles)
             summary.changed += changed
             summary.unchanged += unchanged

@@ -9,6 +9,7 @@ warehouse as its task finishes: DuckDB has one writer, the flow's process.
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -17,14 +18,15 @@ from prefect.cache_policies import NO_CACHE
 from newswatch.config import Settings
 from newswatch.extractors.fetch import Fetcher, FetchPolicy, FetchResult
 from newswatch.extractors.records import Reject
-from newswatch.extractors.worker import extract_and_tag, init_worker
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.pages import Page
 from newswatch.warehouse.staging import merge, write_batch
+from newswatch.worker import extract_and_tag, init_worker
 
 from .ingest_urls import UrlIngestSummary
 from .retry import only_transient
 from .runners import task_runner
+from .stories import RecentStories
 
 _worker_ready: tuple[str, int] | None = None   # the tagger this worker process built
 
@@ -65,11 +67,12 @@ async def stage_batch(batch: list[tuple[str, str | None, str | None]], policy: F
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
       retry_jitter_factor=0.5, retry_condition_fn=only_transient)
-def merge_batch(db: str, staging_dir: str, path: str,
-                lock_timeout: float) -> tuple[int, int, int]:
-    """In the flow's process: merge one staged file; (inserted, already held, mentions)."""
+def merge_batch(db: str, staging_dir: str, path: str, lock_timeout: float,
+                recent: RecentStories) -> tuple[int, int, int]:
+    """In the flow's process: match one staged file's new articles to stories and merge
+    it; (inserted, already held, mentions)."""
     with connect(db, lock_timeout=lock_timeout) as con:
-        result = merge(con, Path(staging_dir), [Path(path)])
+        result = merge(con, Path(staging_dir), partial(recent.decide, con), [Path(path)])
     loaded = result.loaded
     if loaded is None:  # merged before (a retried run): nothing new
         return 0, 0, 0
@@ -88,9 +91,10 @@ async def fan_out(requests: list[tuple[str, str | None, str | None]], db: str,
         for i in range(0, len(requests), batch_size)]
     get_run_logger().info("%d batches sent to %d-URL tasks", len(futures), batch_size)
     total = UrlIngestSummary()
+    recent = RecentStories()
     for future in futures:
         path, counts = future.result()
-        inserted, held, mentions = merge_batch(db, staging_dir, path, lock_timeout)
+        inserted, held, mentions = merge_batch(db, staging_dir, path, lock_timeout, recent)
         _add(total, counts)
         total.ingested += inserted
         total.already_held += held

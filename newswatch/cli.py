@@ -43,6 +43,11 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class DayOf(StrEnum):
+    first_seen = "first-seen"
+    published = "published"
+
+
 def _settings(ctx: typer.Context) -> Settings:
     return ctx.obj["settings"]
 
@@ -256,6 +261,9 @@ def digest_command(
         show_default=False)] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Send again to recipients who had this day's digest.")] = False,
+    by: Annotated[DayOf, typer.Option(
+        "--by", help="Count a day's articles by when they were first seen (the daily "
+        "mail) or by when they were published (history, backfills).")] = DayOf.first_seen,
 ) -> None:
     """Build the daily digest: text, HTML and .eml under digests/, and e-mail it with
     --send (a Prefect flow)."""
@@ -267,8 +275,9 @@ def digest_command(
     result = _run_flow(daily_digest(
         day=day.date() if day else None, db=str(settings.db),
         out_dir=str(settings.digests_dir), dry_run=not send, send=send, to=to, force=force,
+        day_of=by.value.replace("-", "_"),
     ))
-    console.print(f"Digest for {result.day}: {result.stories} new stories")
+    console.print(f"Digest for {result.day}: {_stories(result.stories)}")
     for path in (result.files.text, result.files.html, result.files.eml):
         console.print(f"  {path}", highlight=False)
     for recipient in result.sent:
@@ -307,6 +316,45 @@ def sql_command(
             console.print(table)
 
 
+def _stories(n: int) -> str:
+    return f"{n} stor{'y' if n == 1 else 'ies'}"
+
+
+@app.command("story")
+def story_command(
+    ctx: typer.Context,
+    story_id: Annotated[str | None, typer.Argument(
+        help="A story id (from the stories table), or its first characters; without "
+             "one, the stories last reported.", show_default=False)] = None,
+) -> None:
+    """Print a story's timeline: its articles in publication order, each with how it
+    joined the story and what it added."""
+    from newswatch.digest.timeline import render_timeline
+    from newswatch.warehouse.connection import connect
+    from newswatch.warehouse.stories import find_story, recent_stories, timeline
+
+    settings = _settings(ctx)
+    with connect(settings.db, read_only=True, lock_timeout=settings.lock_timeout) as con:
+        if story_id is None:
+            table = Table("story", "articles", "began", "latest", "title",
+                          title="Stories last reported")
+            for sid, count, title, began, latest in recent_stories(con):
+                table.add_row(sid, str(count), began.astimezone(settings.zone).date().isoformat(),
+                              latest.astimezone(settings.zone).date().isoformat(),
+                              Text(title or ""))
+            console.print(table)
+            return
+        found = find_story(con, story_id.strip())
+        if not found:
+            raise NewswatchError(f"no story {story_id!r}: list them with `newswatch story`")
+        if len(found) > 1 and story_id not in found:
+            raise NewswatchError(f"{story_id!r} starts several stories ({', '.join(found)}):"
+                                 " give more of the id")
+        sid = story_id if story_id in found else found[0]
+        text = render_timeline(sid, timeline(con, sid), settings.timezone)
+    sys.stdout.write(text)
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -338,10 +386,29 @@ def demo_command(ctx: typer.Context) -> None:
     for name, n in per_entity:
         table.add_row(name, str(n))
     console.print(table)
-    console.print(f"Digest for {result.day}: {result.stories} new stories, written to")
+    console.print(f"Digest for {result.day}: {_stories(result.stories)}, written to")
     for path in (result.files.text, result.files.html, result.files.eml):
         console.print(f"  {path}", highlight=False)
+    _print_seed_story(settings)
     console.print('Try: newswatch sql "SELECT title, outlet FROM articles"')
+
+
+def _print_seed_story(settings: Settings) -> None:
+    """The seeds' largest story as it developed (the demo's last word)."""
+    from newswatch.digest.timeline import render_timeline
+    from newswatch.warehouse.connection import connect
+    from newswatch.warehouse.stories import timeline
+
+    with connect(settings.db, read_only=True) as con:
+        rows = con.execute("SELECT story_id FROM articles WHERE seed_file IS NOT NULL"
+                           " GROUP BY story_id ORDER BY count(*) DESC, story_id LIMIT 1"
+                           ).fetchall()
+        if not rows:
+            return
+        entries = timeline(con, rows[0][0])
+    console.print(f"\nThe seeds' story as it developed (newswatch story {rows[0][0]}):\n")
+    sys.stdout.flush()
+    sys.stdout.write(render_timeline(rows[0][0], entries, settings.timezone))
 
 
 def main() -> None:

@@ -23,6 +23,18 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
 
+def load(con, articles, *, now=None, recent=None, **options):
+    """`warehouse.load.load_batch` with story matching, as the flows call it
+    (`recent`: a run's RecentStories, kept from one batch to the next)."""
+    from functools import partial
+
+    from newswatch.flows.stories import RecentStories
+    from newswatch.warehouse.load import load_batch
+
+    recent = recent or RecentStories()
+    return load_batch(con, articles, partial(recent.decide, con), now=now, **options)
+
+
 @pytest.fixture
 def db_path(tmp_path: pathlib.Path) -> pathlib.Path:
     """Where a fresh warehouse file goes (created on first open)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from conftest import SEEDS
+from conftest import SEEDS, load
 
 from newswatch.digest.build import build_digest
 from newswatch.digest.render import render_html, render_text
@@ -18,7 +18,7 @@ from newswatch.extractors.tagging import Tagger
 from newswatch.extractors.watchlist import load_watchlist
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.digest import digest_data
-from newswatch.warehouse.load import load_batch, sync_entities
+from newswatch.warehouse.load import sync_entities
 
 STORIES = Path(__file__).parent / "stories"
 TAGGER = Tagger(load_watchlist(SEEDS / "watchlist.toml"))
@@ -58,15 +58,12 @@ def build_week(db: Path) -> dict:
     ]
     with connect(db) as con:
         sync_entities(con, TAGGER.watchlist)
-        load_batch(con, [seed("003", 8, "https://indianarrative.example/nazarbayev")],
-                   now=_at(8))
-        load_batch(con, [seed("000", 11, "https://foreignpolicy.example/csto-leaves")],
-                   now=_at(11))
-        load_batch(con, on_day, now=_at(13))
+        load(con, [seed("003", 8, "https://indianarrative.example/nazarbayev")], now=_at(8))
+        load(con, [seed("000", 11, "https://foreignpolicy.example/csto-leaves")], now=_at(11))
+        load(con, on_day, now=_at(13))
         data = digest_data(con, DAY, TZ)
         names = con.execute("SELECT name, is_new, first_seen FROM digest_new_names(?, ?)",
                             [DAY, TZ]).fetchall()
-    digest = build_digest(data.articles, DAY, TZ, attention=data.attention, names=data.names,
-                          now=datetime(2022, 1, 14, 1, tzinfo=UTC))
+    digest = build_digest(data, DAY, TZ, now=datetime(2022, 1, 14, 1, tzinfo=UTC))
     return {"data": data, "digest": digest, "names": names, "on_day": on_day,
             "text": render_text(digest), "html": render_html(digest)}

@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import load
 from typer.testing import CliRunner
 
 from newswatch.cli import app
 from newswatch.extractors.records import Article, Mention
 from newswatch.warehouse.connection import connect
-from newswatch.warehouse.load import load_batch
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 COMMANDS = [["demo"], ["ingest"], ["ingest", "seeds"], ["ingest", "urls"], ["poll"],
@@ -37,7 +37,7 @@ def warehouse(db_path):
     article = Article(text=text, raw=text, title="Help", seed_file="a.txt", outlet="Riddle",
                       mentions=[Mention("tokayev", "Tokayev", 0, 7, text)])
     with connect(db_path) as con:
-        load_batch(con, [article])
+        load(con, [article])
     return db_path
 
 
@@ -106,7 +106,7 @@ def test_the_readme_sql_examples_run_on_the_seeds(db_path):
         article.mentions = tagger.tag(article.text)
     with connect(db_path) as con:
         sync_entities(con, tagger.watchlist)
-        load_batch(con, articles)
+        load(con, articles)
     examples = re.findall(r"```sql\n(.*?)```", README, re.S)
     assert len(examples) >= 3
     with connect(db_path, read_only=True) as con:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import load
 from test_connection import _hold_lock
 from typer.testing import CliRunner
 
@@ -13,7 +14,6 @@ from newswatch.errors import WarehouseLockedError, WarehouseMissingError
 from newswatch.extractors.records import Article, Mention
 from newswatch.warehouse.compact import compact, partial_row_groups
 from newswatch.warehouse.connection import connect
-from newswatch.warehouse.load import load_batch
 
 TABLES = ("articles", "mentions", "raw_documents", "article_fingerprints", "story_links")
 COMPARED = (*TABLES, "rejects", "entities")  # whose rows must survive compaction unchanged
@@ -31,7 +31,7 @@ def _load(db_path, batches: int, size: int = 40, first: int = 0) -> None:
                 title=f"Item {batch}-{i}", published_at=start + timedelta(hours=batch),
                 mentions=[Mention("tokayev", "Tokayev", 0, 7, text)]))
         with connect(db_path) as con:  # as every load opens the file: no merging
-            load_batch(con, articles, now=start + timedelta(hours=batch))
+            load(con, articles, now=start + timedelta(hours=batch))
 
 
 def _contents(db_path) -> dict[str, list]:

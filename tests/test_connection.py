@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import load
 
 from newswatch.errors import WarehouseLockedError, WarehouseMissingError
 from newswatch.warehouse.connection import connect
@@ -90,20 +91,19 @@ def test_a_load_connection_writes_its_commit_into_the_file_not_the_log(db_path):
     # A batch written to the write-ahead log at commit is written again by the
     # checkpoint on close: loads (which do not merge row groups) skip the log.
     from newswatch.extractors.records import Article
-    from newswatch.warehouse.load import load_batch
 
     wal = db_path.with_name(db_path.name + ".wal")
 
-    def load(batch: int, **options) -> int:
+    def load_one(batch: int, **options) -> int:
         articles = [Article(text=f"Article {batch}-{i}, long enough to be one." * 3,
                             raw="<p>x</p>", url=f"https://a.example/{batch}/{i}")
                     for i in range(50)]
         with connect(db_path, **options) as con:
-            load_batch(con, articles)
+            load(con, articles)
             return wal.stat().st_size if wal.exists() else 0  # before the close
 
-    assert load(0) == 0
-    assert load(1, merge_row_groups=True) > 0  # compaction's connection keeps it
+    assert load_one(0) == 0
+    assert load_one(1, merge_row_groups=True) > 0  # compaction's connection keeps it
     with connect(db_path, read_only=True) as con:
         held = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
     assert held == 100

@@ -28,13 +28,23 @@ def test_demo_runs_the_whole_pipeline_in_an_empty_folder(tmp_path):
     assert "Kazakhstan" in out and "Collective Security Treaty Organization" in out
     digests = sorted(p.name for p in (tmp_path / "digests").iterdir())
     assert len(digests) == 3 and {Path(d).suffix for d in digests} == {".txt", ".html", ".eml"}
-    assert "5 new stories" in (tmp_path / "digests" / digests[0]).read_text()
-
     con = duckdb.connect(str(tmp_path / "data" / "newswatch.duckdb"), read_only=True)
-    articles, mentions = con.execute(
-        "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM mentions)").fetchall()[0]
+    articles, mentions, stories = con.execute(
+        "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM mentions),"
+        " (SELECT count(*) FROM stories)").fetchall()[0]
+    story = con.execute("SELECT story_id FROM stories").fetchall()[0][0]
     con.close()
     assert articles == 5 and mentions > 200
+    # the five seeds are one story, and the digest counts it as the warehouse does
+    assert stories == 1
+    assert "1 story" in (tmp_path / "digests" / digests[0]).read_text()
+    assert "Digest for" in out and ": 1 story, written to" in out
+    # the demo ends with the seeds' story as it developed, 8 to 20 January 2022
+    timeline = out[out.index("The seeds' story as it developed"):]
+    assert f"newswatch story {story}" in timeline
+    days = [line[:10] for line in timeline.splitlines() if line[:4] == "2022"]
+    assert days == sorted(days) and days[0] == "2022-01-08" and days[-1] == "2022-01-20"
+    assert len(days) == 5 and timeline.count("development") == 4
 
     second = _run([newswatch, "demo"], tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr

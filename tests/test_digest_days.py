@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pytest
 from digest_week import DAY, build_week, seed
 
@@ -16,22 +17,70 @@ def week(tmp_path_factory):
     return build_week(tmp_path_factory.mktemp("week") / "newswatch.duckdb")
 
 
+def test_the_digest_counts_stories_as_the_warehouse_does(week):
+    digest, data = week["digest"], week["data"]
+    assert len(data.articles) == 6
+    # one entry per story of the day's watched articles: what the warehouse says
+    assert len(digest.stories) == len({a.story_id for a in data.articles}) == len(data.stories)
+    assert [s.story_id for s in digest.stories] == [r.story_id for r in data.stories]
+    assert digest.subject.endswith(digest.count_line)
+    assert f"{len(digest.stories)} stor" in digest.subject
+    # an entry gathers every article of its story that day: each is in exactly one
+    reported = [r.link for s in digest.stories for r in s.reports]
+    assert sorted(reported) == sorted(a.url for a in week["on_day"])
+
+
 def test_copies_collapse_into_one_story_with_both_outlets(week):
-    digest = week["digest"]
-    assert len(week["data"].articles) == 6
-    assert len(digest.stories) == 5
-    [wire] = [s for s in digest.stories if "Outlet A" in s.outlets]
-    assert sorted(wire.outlets) == ["Outlet A", "Outlet B"]
-    assert "also: Outlet" in week["text"]
+    [wire] = [s for s in week["digest"].stories if "Outlet A" in s.outlets]
+    assert {"Outlet A", "Outlet B"} <= set(wire.outlets)
+    [copy] = [r for r in wire.reports if r.outlet == "Outlet B"]
+    assert copy.copy and not any(r.copy for r in wire.reports if r.outlet == "Outlet A")
+    assert "also: Outlet B (copy)" in week["text"]
 
 
-def test_a_follow_up_says_what_it_continues_and_links_to_it(week):
-    [follow] = [s for s in week["digest"].stories if s.outlet == "Outlet C"]
-    assert follow.earlier == ("Follow-up to “As CSTO Troops Leave, Kazakhstan Faces the "
-                              "Unknown” (Foreign Policy), first seen on 2022-01-11")
-    assert follow.earlier_link == "https://foreignpolicy.example/csto-leaves"
-    assert 'href="https://foreignpolicy.example/csto-leaves"' in week["html"]
-    assert "earlier: https://foreignpolicy.example/csto-leaves" in week["text"]
+def test_the_border_clash_is_a_story_of_its_own(week):
+    # it names the CSTO and Putin too, but reports another event
+    [border] = [s for s in week["digest"].stories if "Outlet D" in s.outlets]
+    assert border.outlets == ["Outlet D"] and not border.development
+    assert border.summary and not border.new
+
+
+def test_a_development_says_where_it_began_and_what_is_new(week):
+    [story] = [s for s in week["digest"].stories if "Outlet C" in s.outlets]
+    # the last troops leaving continues the coverage of 8 and 11 January
+    assert story.development and story.earlier == 2
+    assert story.began == date(2022, 1, 8)
+    assert story.began_title == "Kazakhstan: Return of Russia and the end of the Nazarbayev era"
+    assert story.began_link == "https://indianarrative.example/nazarbayev"
+    assert "Began on 2022-01-08 with “Kazakhstan: Return of Russia" in week["text"]
+    assert 'href="https://indianarrative.example/nazarbayev"' in week["html"]
+    # what is new: sentences of the day's reports, each with the report that says it
+    assert 1 <= len(story.new) <= 3
+    texts = {a.outlet or "unknown outlet": a.text for a in week["on_day"]}
+    for fact in story.new:
+        assert " ".join(fact.sentence.split()) in " ".join(texts[fact.outlet].split())
+        assert f"- {' '.join(fact.sentence[:40].split())}" in " ".join(week["text"].split())
+    assert "New on 2022-01-13:" in week["text"]
+
+
+def test_what_is_new_is_what_the_earlier_coverage_did_not_say(week):
+    from newswatch.stories.novelty import MIN_NEW_SHARE
+    from newswatch.stories.terms import word_hashes
+
+    [story] = [s for s in week["digest"].stories if s.development]
+    [row] = [r for r in week["data"].stories if r.story_id == story.story_id]
+    assert len(row.covered) > 100  # the terms of the story's articles before the day
+    for fact in story.new:
+        hashes, values = word_hashes(fact.sentence)
+        new = values[~np.isin(hashes, row.covered)].sum()
+        assert new / values.sum() >= MIN_NEW_SHARE
+
+
+def test_new_names_in_a_story_are_the_day_s_new_names(week):
+    shown = {n.name for n in week["digest"].names}
+    for story in week["digest"].stories:
+        assert set(story.names) <= shown
+    assert any(story.names for story in week["digest"].stories)
 
 
 def test_attention_counts_the_day_against_the_week_and_flags_the_spike(week):
@@ -70,10 +119,12 @@ def test_new_names_are_people_first_named_that_day(week):
 
 
 def test_stories_carry_a_quote_with_its_speaker(week):
-    [cfr] = [s for s in week["digest"].stories if s.link == "https://cfr.example/what-is-the-csto"]
+    [cfr] = [s for s in week["digest"].stories
+             if "https://cfr.example/what-is-the-csto" in [r.link for r in s.reports]]
     speaker, words = cfr.quote
-    assert speaker in {"Jennifer Brick Murtazashvili", "Casey Michel"}
-    assert words not in cfr.summary  # the summary says it already: another quote
+    assert speaker in {"Jennifer Brick Murtazashvili", "Casey Michel", "Alexander Cooley"}
+    shown = " ".join([cfr.summary, *(f.sentence for f in cfr.new)])
+    assert words not in shown  # the entry says it already: another quote
     assert f"— {speaker}" in week["text"]
     assert "&mdash;&nbsp;" + speaker in week["html"]
 
@@ -89,3 +140,6 @@ def test_stories_are_ranked_by_how_much_they_concern_the_watchlist(week):
     ranked = [by_url[a.url] for a in week["data"].articles]
     assert ranked == sorted(by_url.values(), reverse=True)
     assert len(set(ranked)) > 1  # the order means something
+    # and stories by the weight of their day's articles
+    story_weights = [sum(by_url[r.link] for r in s.reports) for s in week["digest"].stories]
+    assert story_weights == sorted(story_weights, reverse=True)

@@ -83,7 +83,7 @@ def test_each_recipient_gets_it_once_unless_forced(smtp, seeded, tmp_path):
     assert sorted(r for rcpts, _ in smtp.messages for r in rcpts) == to
     message = email.message_from_bytes(smtp.messages[0][1], policy=policy.default)
     assert message.get_content_type() == "multipart/alternative"
-    assert message["Subject"].endswith("5 new stories")
+    assert message["Subject"].endswith(": 1 story")  # the five seeds: one story
     assert message["To"] == smtp.messages[0][0][0]
 
     again = _digest(seeded, tmp_path / "d", to=to)

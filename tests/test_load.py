@@ -6,12 +6,13 @@ import random
 
 import duckdb
 import pytest
+from conftest import load
 
 from newswatch.extractors.identity import article_id
 from newswatch.extractors.records import Article, Mention, Reject
 from newswatch.warehouse.bulk import SCAN_CACHE_BYTES, small_scan_cache
 from newswatch.warehouse.connection import connect
-from newswatch.warehouse.load import ARTICLE_COLUMNS, load_batch, read_raw, record_rejects
+from newswatch.warehouse.load import ARTICLE_COLUMNS, read_raw, record_rejects
 
 
 def _article(name: str, text: str) -> Article:
@@ -34,9 +35,9 @@ def test_load_is_idempotent(db_path):
     batch = [_article("a.txt", "Kazakh news\nTokayev spoke."),
              _article("b.txt", "Kazakh view\nTokayev left.")]
     with connect(db_path) as con:
-        first = load_batch(con, batch)
+        first = load(con, batch)
         assert (first.inserted, first.mentions, first.demonyms) == (2, 2, 2)
-        again = load_batch(con, batch)
+        again = load(con, batch)
         assert (again.inserted, again.duplicates) == (0, 2)
         assert _counts(con) == {"articles": 2, "mentions": 2, "demonym_mentions": 2,
                                 "raw_documents": 2}
@@ -44,9 +45,9 @@ def test_load_is_idempotent(db_path):
 
 def test_the_same_text_under_another_name_is_stored_once(db_path):
     with connect(db_path) as con:
-        load_batch(con, [_article("a.txt", "Kazakh news\nTokayev spoke.")])
+        load(con, [_article("a.txt", "Kazakh news\nTokayev spoke.")])
         # different file, same text up to case and whitespace
-        result = load_batch(con, [_article("copy.txt", "KAZAKH NEWS  \nTokayev   spoke.")])
+        result = load(con, [_article("copy.txt", "KAZAKH NEWS  \nTokayev   spoke.")])
         assert result.inserted == 0 and result.duplicates == 1
         assert _counts(con)["articles"] == 1
 
@@ -54,7 +55,7 @@ def test_the_same_text_under_another_name_is_stored_once(db_path):
 def test_raw_text_is_kept_compressed_and_comes_back(db_path):
     article = _article("a.txt", "Kazakh news\nTokayev spoke.")
     with connect(db_path) as con:
-        [aid] = load_batch(con, [article]).inserted_ids
+        [aid] = load(con, [article]).inserted_ids
         assert read_raw(con, aid) == article.raw
         size, stored = con.execute(
             "SELECT raw_size, octet_length(raw_zlib) FROM raw_documents").fetchall()[0]
@@ -68,11 +69,11 @@ def test_a_failing_batch_leaves_nothing_behind(db_path):
     bad.text = None  # violates NOT NULL when the rows go in, after the story matching
     with connect(db_path) as con:
         with pytest.raises((duckdb.Error, TypeError)):
-            load_batch(con, [good, bad])
+            load(con, [good, bad])
         assert _counts(con) == {"articles": 0, "mentions": 0, "demonym_mentions": 0,
                                 "raw_documents": 0}
         # the connection is still usable and the next batch loads
-        assert load_batch(con, [good]).inserted == 1
+        assert load(con, [good]).inserted == 1
 
 
 def test_rejects_are_recorded(db_path):
@@ -88,7 +89,7 @@ def test_copies_within_one_batch_are_stored_once(db_path):
     same_text = _article("c.txt", "Kazakh news\nTokayev spoke.")
     other = _article("d.txt", "Kazakh view\nTokayev left.")
     with connect(db_path) as con:
-        result = load_batch(con, [first, same_id, same_text, other])
+        result = load(con, [first, same_id, same_text, other])
         assert (result.inserted, result.duplicates) == (2, 2)
         assert _counts(con) == {"articles": 2, "mentions": 2, "demonym_mentions": 2,
                                 "raw_documents": 2}
@@ -100,17 +101,19 @@ def test_a_batch_of_held_and_new_articles_adds_only_the_new_ones_rows(db_path):
     held = _article("a.txt", "Kazakh news\nTokayev spoke.")
     new = _article("b.txt", "Kazakh view\nTokayev left.")
     with connect(db_path) as con:
-        load_batch(con, [held])
-        result = load_batch(con, [held, new])
+        load(con, [held])
+        result = load(con, [held, new])
         assert (result.inserted, result.duplicates, result.mentions) == (1, 1, 1)
         assert _counts(con) == {"articles": 2, "mentions": 2, "demonym_mentions": 2,
                                 "raw_documents": 2}
-        # each article's rows are its own, its story its own
+        # each article's rows are its own; the new one has its story decision
         rows = con.execute(
-            "SELECT a.seed_file, a.story_id = a.article_id, count(m.article_id)"
-            " FROM articles a JOIN mentions m USING (article_id) GROUP BY ALL ORDER BY 1"
-        ).fetchall()
-    assert rows == [("a.txt", True, 1), ("b.txt", True, 1)]
+            "SELECT a.seed_file, count(m.article_id) FROM articles a JOIN mentions m"
+            " USING (article_id) GROUP BY ALL ORDER BY 1").fetchall()
+        links = con.execute("SELECT a.seed_file, l.story_id = a.story_id FROM story_links l"
+                            " JOIN articles a USING (article_id) ORDER BY 1").fetchall()
+    assert rows == [("a.txt", 1), ("b.txt", 1)]
+    assert links == [("a.txt", True), ("b.txt", True)]
 
 
 def test_rows_are_appended_in_the_articles_table_s_column_order(db_path):
@@ -139,11 +142,11 @@ def test_a_load_pauses_the_garbage_collector_and_restores_it_even_when_it_fails(
     with connect(db_path) as con:
         fail = True
         with pytest.raises(duckdb.IOException):
-            load_batch(con, batch)
+            load(con, batch)
         assert gc.isenabled()
         assert _counts(con)["articles"] == 0  # the failed batch rolled back whole
         fail = False
-        assert load_batch(con, batch).inserted == 1
+        assert load(con, batch).inserted == 1
     assert gc.isenabled()
     assert enabled_while_appending and not any(enabled_while_appending)
 
@@ -155,8 +158,8 @@ def test_a_load_knows_which_of_its_articles_the_warehouse_holds_after_it(db_path
     copy_of_held = _article("c.txt", "Kazakh news\nTokayev spoke.")
     copy_of_new = _article("d.txt", "Kazakh view\nTokayev left.")
     with connect(db_path) as con:
-        load_batch(con, [held])
-        result = load_batch(con, [held, new, copy_of_held, copy_of_new])
+        load(con, [held])
+        result = load(con, [held, new, copy_of_held, copy_of_new])
         in_table = {r[0] for r in con.execute("SELECT article_id FROM articles").fetchall()}
     batch = {article_id(a) for a in (held, new, copy_of_held, copy_of_new)}
     assert result.held_ids == in_table & batch == {article_id(held), article_id(new)}
@@ -169,7 +172,7 @@ def _many_small_loads(path, loads: int = 70) -> None:
     words = ["Tokayev", "Almaty", "spoke", "the", "CSTO", "troops"]
     with connect(path) as con:
         for b in range(loads):
-            load_batch(con, [Article(
+            load(con, [Article(
                 text=f"Story {b}-{i}. " + " ".join(rng.choice(words) for _ in range(300)),
                 raw="raw", title=f"Story {b}-{i}", seed_file=f"{b}-{i}.txt",
             ) for i in range(4)])

@@ -66,7 +66,38 @@ def test_011_and_012_keep_a_warehouse_s_rows_and_drop_only_the_key_indexes(tmp_p
     assert con.execute("SELECT article_id, title, story_id FROM articles").fetchall() == [
         ("a1", "T", "a1")]
     assert con.execute("SELECT * FROM article_fingerprints").fetchall() == [
-        ("a1", -5, [1, 2], ["csto"], [2], datetime(2026, 11, 1, 8, tzinfo=UTC))]
+        ("a1", [1, 2], datetime(2026, 11, 1, 8, tzinfo=UTC))]
     assert con.execute("SELECT articles FROM stories").fetchall() == [(1,)]  # views still bind
     assert _columns(con, "articles") == DESIGN_COLUMNS["articles"]
+    con.close()
+
+
+def test_013_keeps_old_links_and_gives_them_their_story(tmp_path):
+    import duckdb
+
+    from newswatch.warehouse.migrations import applied_versions, migrate
+
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))  # made before 013, with a follow-up
+    applied_versions(con)
+    for version, name, sql in available_migrations():
+        if version < 13:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                        [version, name])
+    for aid, seen in (("a1", "2026-11-01 08:00+00"), ("a2", "2026-11-02 08:00+00")):
+        con.execute(f"INSERT INTO articles VALUES ('{aid}', NULL, NULL, '{aid}.txt', 'T', 'X',"
+                    f" NULL, NULL, TIMESTAMPTZ '{seen}', 'en', 'Text.', 'h{aid}', 'a1')")
+        con.execute(f"INSERT INTO article_fingerprints VALUES ('{aid}', 7, [1, 2], ['csto'],"
+                    f" [2], TIMESTAMPTZ '{seen}')")
+    con.execute("INSERT INTO story_links VALUES ('a2', 'follow_up', 'a1', 0.5, now())")
+    assert migrate(con) == [v for v, _, _ in available_migrations() if v >= 13]
+    assert con.execute("SELECT article_id, relation, related_article_id, story_id, evidence"
+                       " FROM story_links").fetchall() == [("a2", "follow_up", "a1", "a1", None)]
+    assert _columns(con, "article_fingerprints") == ["article_id", "sketch", "first_seen_at"]
+    assert con.execute("SELECT count(*) FROM article_terms").fetchall() == [(0,)]
+    # the old story reads as a timeline, its first article as "new"
+    assert [r[3] for r in con.execute("SELECT * FROM story_timeline('a1')").fetchall()] == [
+        "new", "follow_up"]
+    assert con.execute("SELECT articles, began_at IS NOT NULL FROM stories").fetchall() == [
+        (2, True)]
     con.close()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, load
 
 from newswatch.extractors.annotate import annotate
 from newswatch.extractors.people import find_people, find_quotes
@@ -13,8 +14,8 @@ from newswatch.extractors.records import Article
 from newswatch.extractors.seeds import load_manifest, read_seed
 from newswatch.extractors.tagging import Tagger
 from newswatch.extractors.watchlist import load_watchlist
+from newswatch.flows.stories import RecentStories, story_article
 from newswatch.warehouse.connection import connect
-from newswatch.warehouse.load import load_batch
 from newswatch.warehouse.reprocess import replace_articles
 
 TAGGER = Tagger(load_watchlist(SEEDS / "watchlist.toml"))
@@ -129,13 +130,13 @@ def test_people_and_quotes_are_loaded_and_replaced_on_reprocess(db_path):
     article = annotate(Article(text=text, raw=text, title="Kazakhstan calls for help",
                                seed_file="x.txt"), TAGGER)
     with connect(db_path) as con:
-        load_batch(con, [article])
-        load_batch(con, [article])  # idempotent: nothing twice
+        load(con, [article])
+        load(con, [article])  # idempotent: nothing twice
         assert con.execute("SELECT name, cue, near_watched FROM person_mentions").fetchall() \
             == [("Alexander Cooley", "speech", True)]
         assert con.execute("SELECT speaker, quote FROM quotes").fetchall() == [
             ("Alexander Cooley", "The CSTO has always been viewed as a fig leaf for Russia")]
         article.people, article.quotes = [], []
-        replace_articles(con, [article])
+        replace_articles(con, [article], story_article, partial(RecentStories().decide, con))
         assert con.execute("SELECT count(*) FROM person_mentions").fetchall() == [(0,)]
         assert con.execute("SELECT count(*) FROM quotes").fetchall() == [(0,)]

@@ -248,7 +248,8 @@ url = "{httpserver.url_for('/feed.xml')}"
                   " JOIN articles a USING (article_id)"
                   " JOIN articles r ON r.article_id = l.related_article_id ORDER BY a.outlet")
     relations = {outlet: (relation, related) for outlet, relation, related in links}
-    assert relations["Outlet C"] == ("follow_up", "Foreign Policy")
+    assert relations["Outlet C"] == ("development", "Foreign Policy")
     # the two wire copies: one copies the other, whichever came first
     assert {relations["Outlet A"][0], relations["Outlet B"][0]} >= {"copy"}
+    # the wire story (Massimov's arrest) is of the same crisis: one story, or two
     assert _rows(db_path, "SELECT count(DISTINCT story_id) FROM articles") in ([(1,)], [(2,)])

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 
+from newswatch.flows.stories import RecentStories
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.staging import merge, pending, read_batch
 
@@ -127,6 +129,6 @@ def test_a_dask_cluster_of_two_workers_builds_the_same_warehouse(served, tmp_pat
         assert con.execute("SELECT count(*), sum(pages) FROM staged_batches").fetchall() == [
             (batches, len(served))]
         # merging the same files again changes nothing
-        again = merge(con, staging, done)
+        again = merge(con, staging, partial(RecentStories().decide, con), done)
         assert (again.files, again.already_merged) == (0, batches)
     assert _contents(tmp_path / "dask.duckdb") == b

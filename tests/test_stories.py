@@ -1,136 +1,167 @@
-"""Stories in the warehouse: copies and follow-ups share a story_id, the rest start anew."""
+"""Stories in the warehouse: the flows' matching decides, the load stores the decisions,
+and every link can be asked why (tests/stories/events: several outlets' reports of
+one event, a development, unrelated articles that share a country name)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pytest
-from conftest import SEEDS
+from conftest import load
 
 from newswatch.extractors.records import Article
-from newswatch.extractors.tagging import Tagger
-from newswatch.extractors.watchlist import load_watchlist
+from newswatch.flows.stories import RecentStories, story_article
+from newswatch.stories.copies import fingerprint
+from newswatch.stories.terms import article_terms
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.load import load_batch
+from newswatch.warehouse.stories import recent_articles, terms_version, timeline
 
-STORIES = Path(__file__).parent / "stories"
-TAGGER = Tagger(load_watchlist(SEEDS / "watchlist.toml"))
-
-
-def _article(name: str, text: str, published: datetime) -> Article:
-    return Article(text=text, raw=text, title=text.splitlines()[0], seed_file=name,
-                   published_at=published, mentions=TAGGER.tag(text))
+EVENTS = Path(__file__).parent / "stories" / "events"
+SEEN = datetime(2023, 3, 16, 20, tzinfo=UTC)
 
 
-def _story(con, name):
-    return con.execute("SELECT story_id FROM articles WHERE seed_file = ?", [name]).fetchall()[0][0]
+def event(name: str) -> Article:
+    lines = (EVENTS / f"{name}.txt").read_text(encoding="utf-8").split("\n")
+    outlet, published = re.search(r"Outlet: (.+) \| Published: (\S+)", lines[2]).groups()
+    text = lines[0] + "\n\n" + "\n".join(lines[4:])
+    return Article(text=text, raw=text, title=lines[0], outlet=outlet,
+                   url=f"https://{outlet.lower().replace(' ', '-')}.example/{name}",
+                   published_at=datetime.fromisoformat(published), language="en")
+
+
+def _story(con, name: str) -> str:
+    return con.execute("SELECT story_id FROM articles WHERE url LIKE ?",
+                       [f"%/{name}"]).fetchall()[0][0]
 
 
 @pytest.fixture
 def loaded(db_path):
-    seed_000 = (SEEDS / "000_e517b95cd38eee32.txt").read_text(encoding="utf-8")
-    day = datetime(2022, 1, 13, 8, tzinfo=UTC)
     with connect(db_path) as con:
-        load_batch(con, [_article("seed_000", seed_000, day)])
-        load_batch(con, [
-            _article("copy", (STORIES / "copyedit_seed_000.txt").read_text(), day),
-            _article("follow", (STORIES / "followup_last_troops_leave.txt").read_text(),
-                     datetime(2022, 1, 19, 9, tzinfo=UTC)),
-            _article("football", (STORIES / "unrelated_football.txt").read_text(), day),
-        ])
+        recent = RecentStories()
+        load(con, [event("ferry_wire"), event("tanzania_election"), event("tanzania_tourism")],
+             now=SEEN - timedelta(days=2), recent=recent)
+        load(con, [event("ferry_daily"), event("ferry_broadcaster"), event("ferry_toll_rises"),
+                   event("ferry_bangladesh")], now=SEEN, recent=recent)
         yield con
 
 
-def test_a_copy_and_a_follow_up_join_the_story_and_say_how(loaded):
-    story = _story(loaded, "seed_000")
-    assert _story(loaded, "copy") == story
-    assert _story(loaded, "follow") == story
-    assert _story(loaded, "football") not in (story, None)
-    links = loaded.execute(
-        "SELECT a.seed_file, l.relation, r.seed_file FROM story_links l"
-        " JOIN articles a USING (article_id)"
-        " JOIN articles r ON r.article_id = l.related_article_id ORDER BY a.seed_file"
-    ).fetchall()
-    assert [(a, rel) for a, rel, _ in links] == [("copy", "copy"), ("follow", "follow_up")]
-    assert {r for _, _, r in links} <= {"seed_000", "copy"}
+def test_reports_and_the_development_share_the_first_report_s_story(loaded):
+    story = _story(loaded, "ferry_wire")
+    for name in ("ferry_daily", "ferry_broadcaster", "ferry_toll_rises"):
+        assert _story(loaded, name) == story
+    others = {_story(loaded, n) for n in ("tanzania_election", "tanzania_tourism",
+                                          "ferry_bangladesh")}
+    assert len(others) == 3 and story not in others
+    assert loaded.execute("SELECT articles FROM stories ORDER BY articles DESC").fetchall() == [
+        (4,), (1,), (1,), (1,)]
 
 
-def test_the_stories_view_groups_them(loaded):
-    rows = loaded.execute("SELECT articles FROM stories ORDER BY articles DESC").fetchall()
-    assert rows == [(3,), (1,)]
-    assert loaded.execute("SELECT count(*) FROM article_fingerprints").fetchall() == [(4,)]
-
-
-def test_the_digest_groups_copies_and_says_what_follows_up(db_path):
-    from newswatch.digest.build import build_digest
-    from newswatch.digest.render import render_text
-    from newswatch.warehouse.digest import new_articles
-
-    day1 = datetime(2022, 1, 13, 6, tzinfo=UTC)
-    day2 = datetime(2022, 1, 19, 6, tzinfo=UTC)
-    seed_000 = (SEEDS / "000_e517b95cd38eee32.txt").read_text(encoding="utf-8")
-
-    def article(name, text, published, outlet):
-        a = _article(name, text, published)
-        a.outlet = outlet
-        return a
-
-    with connect(db_path) as con:
-        load_batch(con, [article("seed_000", seed_000, day1, "Foreign Policy")], now=day1)
-        load_batch(con, [
-            article("wire_a", (STORIES / "wire_massimov_outlet_a.txt").read_text(), day2,
-                    "Outlet A"),
-            article("wire_b", (STORIES / "wire_massimov_outlet_b.txt").read_text(), day2,
-                    "Outlet B"),
-            article("follow", (STORIES / "followup_last_troops_leave.txt").read_text(), day2,
-                    "Outlet C"),
-            article("border", (STORIES / "other_kyrgyz_tajik_border.txt").read_text(), day2,
-                    "Outlet D"),
-        ], now=day2)
-        rows = new_articles(con, day2.date(), "Asia/Almaty")
-    digest = build_digest(rows, day2.date(), "Asia/Almaty")
-    assert len(digest.stories) == 3  # the two wire copies are one story
-    [border] = digest.new_stories  # another matter: a story of its own
-    assert border.outlets == ["Outlet D"]
-    by_outlets = {tuple(sorted(s.outlets)): s for s in digest.follow_ups}
-    assert set(by_outlets) == {("Outlet A", "Outlet B"), ("Outlet C",)}
-    follow = by_outlets[("Outlet C",)]
-    assert follow.earlier == ("Follow-up to “As CSTO Troops Leave, Kazakhstan Faces the "
-                              "Unknown” (Foreign Policy), first seen on 2022-01-13")
-    text = render_text(digest)
-    assert "Follow-ups to earlier stories:" in text and "also: Outlet" in text
-    assert digest.subject.endswith("3 new stories")
-
-
-def test_the_candidates_read_back_are_the_fingerprints_stored(loaded):
-    # candidates() reads sketches as flat numpy columns: the same fingerprints, newest first
-    from newswatch.extractors.dedup import fingerprint_from_row
-    from newswatch.warehouse.stories import candidates
-
+def test_every_article_has_one_link_that_says_how_and_why(loaded):
     rows = loaded.execute(
-        "SELECT a.article_id, a.story_id, coalesce(a.published_at, a.first_seen_at),"
-        " f.simhash, f.sketch, f.entity_ids, f.entity_counts"
-        " FROM articles a JOIN article_fingerprints f USING (article_id)"
-        " ORDER BY a.first_seen_at DESC, a.article_id").fetchall()
+        "SELECT a.url, l.relation, l.story_id = a.story_id, l.score, l.evidence, l.development,"
+        " r.url FROM story_links l JOIN articles a USING (article_id)"
+        " LEFT JOIN articles r ON r.article_id = l.related_article_id").fetchall()
+    assert len(rows) == 7 and all(same for _, _, same, *_ in rows)
+    by_name = {url.rsplit("/", 1)[1]: row for url, *row in rows}
+    assert by_name["ferry_wire"][0] == "new" and by_name["ferry_wire"][5] is None
+    assert by_name["ferry_toll_rises"][0] == "development"
+    relation, _, score, evidence, development, related = by_name["ferry_daily"]
+    assert relation == "same_event" and score >= 0.2 and related.endswith("/ferry_wire")
+    assert {"term", "kind", "share"} == set(evidence[0]) and evidence[0]["share"] > 0
+    assert "MV Nyamagana Star" in [e["term"] for e in evidence]
+    assert development and development in event("ferry_daily").text
+
+
+def test_why_two_articles_are_one_story_in_sql(loaded):
+    # the README's query: the link of an article and the terms that weighed most
+    daily = loaded.execute("SELECT article_id FROM articles WHERE url LIKE '%/ferry_daily'"
+                           ).fetchall()[0][0]
+    rows = loaded.execute("SELECT relation, term, kind, share FROM story_evidence(?)"
+                          " ORDER BY share DESC", [daily]).fetchall()
+    assert rows and {r[0] for r in rows} == {"same_event"}
+    assert [r[3] for r in rows] == sorted((r[3] for r in rows), reverse=True)
+
+
+def test_the_timeline_is_in_publication_order_with_each_development(loaded):
+    story = _story(loaded, "ferry_wire")
+    entries = timeline(loaded, story)
+    assert [e.url.rsplit("/", 1)[1] for e in entries] == [
+        "ferry_wire", "ferry_daily", "ferry_broadcaster", "ferry_toll_rises"]
+    assert [e.relation for e in entries] == ["new", "same_event", "same_event", "development"]
+    assert all(e.development for e in entries)
+    assert entries[0].published_at < entries[-1].published_at
+    columns = [d[0] for d in loaded.execute(
+        "SELECT * FROM story_timeline(?)", [story]).description]
+    assert columns[:5] == ["published_at", "outlet", "title", "relation", "development"]
+
+
+def test_what_matching_compares_is_stored_and_read_back(loaded):
     now = loaded.execute("SELECT max(first_seen_at) FROM articles").fetchall()[0][0]
-    read = list(candidates(loaded, now))
-    assert [(c.article_id, c.story_id, c.first_seen_at, c.fingerprint) for c in read] == [
-        (aid, story, when, fingerprint_from_row(*fp)) for aid, story, when, *fp in rows]
-    assert len(read) == 4
+    read = {a.article_id: a for a in recent_articles(loaded, now)}
+    assert len(read) == 7 == terms_version(loaded)
+    for aid, story, text, title in loaded.execute(
+            "SELECT article_id, story_id, text, title FROM articles").fetchall():
+        got, expected = read[aid], article_terms(title, text, (), "en")
+        assert got.story_id == story
+        assert np.array_equal(got.terms.hashes, expected.hashes)
+        assert np.allclose(got.terms.weights, expected.weights)
+        assert np.allclose(got.terms.commonness, expected.commonness)
+        assert got.fingerprint == fingerprint(text)
 
 
-def test_fingerprints_are_stored_as_computed(db_path):
-    # sketches go in as one flat column: each comes back whole, sorted, with its article
-    from newswatch.extractors.dedup import fingerprint, fingerprint_from_row
-
-    day = datetime(2022, 1, 13, 8, tzinfo=UTC)
-    articles = [_article(p.stem, p.read_text(encoding="utf-8"), day)
-                for p in sorted(STORIES.glob("*.txt"))]
-    articles.append(_article("no words", "\u2014 \u2026 \u2014", day))  # an empty sketch
+def test_a_run_reads_the_stories_again_when_another_process_loaded(db_path):
     with connect(db_path) as con:
-        load_batch(con, articles)
-        stored = {name: fingerprint_from_row(*fp) for name, *fp in con.execute(
-            "SELECT a.seed_file, f.simhash, f.sketch, f.entity_ids, f.entity_counts"
-            " FROM article_fingerprints f JOIN articles a USING (article_id)").fetchall()}
-    assert stored == {a.seed_file: fingerprint(a.text, a.mentions) for a in articles}
+        run = RecentStories()
+        load(con, [event("ferry_wire")], now=SEEN, recent=run)
+        load(con, [event("ferry_daily")], now=SEEN)  # another run, its own matcher
+        assert len(run.matcher(con, SEEN)) == 2  # it sees both
+        load(con, [event("ferry_toll_rises")], now=SEEN, recent=run)
+        assert len({_story(con, n) for n in ("ferry_wire", "ferry_daily",
+                                              "ferry_toll_rises")}) == 1
+
+
+def test_a_batch_that_rolls_back_leaves_no_story_behind(db_path):
+    with connect(db_path) as con:
+        run = RecentStories()
+        load(con, [event("ferry_wire")], now=SEEN, recent=run)
+
+        def failing(new, now):
+            run.decide(con, new, now)  # matched, then the load fails
+            raise RuntimeError("the disk filled up")
+
+        with pytest.raises(RuntimeError):
+            load_batch(con, [event("ferry_daily")], failing, now=SEEN)
+        assert con.execute("SELECT count(*) FROM story_links").fetchall() == [(1,)]
+        # the run's matcher had matched it: it reads the warehouse again
+        assert len(run.matcher(con, SEEN)) == 1
+        load(con, [event("ferry_daily")], now=SEEN, recent=run)
+        assert _story(con, "ferry_daily") == _story(con, "ferry_wire")
+
+
+def test_held_articles_are_not_matched_again(db_path):
+    with connect(db_path) as con:
+        run = RecentStories()
+        load(con, [event("ferry_wire")], now=SEEN, recent=run)
+        again = load(con, [event("ferry_wire"), event("ferry_daily")], now=SEEN, recent=run)
+        assert (again.inserted, again.duplicates) == (1, 1)
+        assert con.execute("SELECT count(*) FROM story_links").fetchall() == [(2,)]
+
+
+def test_a_publication_date_in_the_future_is_a_page_s_mistake():
+    wrong = event("ferry_wire")
+    wrong.published_at = SEEN + timedelta(days=30)
+    assert story_article("x", wrong, SEEN).published_at is None
+    assert story_article("x", event("ferry_wire"), SEEN).published_at is not None
+
+
+def test_load_batch_needs_the_flow_s_decision(db_path):
+    with connect(db_path) as con, pytest.raises(TypeError):
+        load_batch(con, [event("ferry_wire")])  # the warehouse never decides stories
+    with connect(db_path) as con:
+        result = load_batch(con, [event("ferry_wire")], partial(RecentStories().decide, con))
+        assert result.inserted == 1

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from conftest import load
+
 from newswatch.extractors.records import Article, Mention
 from newswatch.warehouse.connection import connect
-from newswatch.warehouse.digest import new_articles, record_digest
-from newswatch.warehouse.load import load_batch
+from newswatch.warehouse.digest import attention, new_articles, record_digest
 
 
 def _load(con, name, text, when, mentions):
     article = Article(text=text, raw=text, title=name, seed_file=name, mentions=mentions)
-    load_batch(con, [article], now=when)
+    load(con, [article], now=when)
 
 
 def _entities(con):
@@ -56,7 +57,7 @@ def test_analysts_can_run_the_digest_macros(db_path):
 def test_attention_flags_spikes_and_new_entrants(db_path):
     from newswatch.digest.build import build_digest
     from newswatch.digest.render import render_html, render_text
-    from newswatch.warehouse.digest import attention
+    from newswatch.warehouse.digest import DigestData
 
     def mentions(entity, n):
         return [Mention(entity, "X", i, i + 1, "s") for i in range(n)]
@@ -73,7 +74,8 @@ def test_attention_flags_spikes_and_new_entrants(db_path):
     assert (rows["tokayev"].today, rows["tokayev"].trailing_mean) == (9, 2.0)
     assert rows["tokayev"].spike and not rows["tokayev"].new_entrant
     assert rows["csto"].new_entrant and not rows["csto"].spike  # 1 mention: under 3
-    digest = build_digest([], date(2022, 1, 13), "Asia/Almaty", attention=list(rows.values()))
+    digest = build_digest(DigestData([], [], list(rows.values()), []), date(2022, 1, 13),
+                          "Asia/Almaty")
     text = render_text(digest)
     assert "Kassym-Jomart Tokayev" in text and "SPIKE" in text and "NEW" in text
     html = render_html(digest)
@@ -97,24 +99,70 @@ def test_mentions_in_the_headline_and_lead_rank_first(db_path):
     assert ranked == ["headline.txt", "buried.txt"]  # 2 mentions up front outweigh 4 buried
 
 
-def test_a_copy_of_a_copy_is_grouped_with_the_first(db_path):
-    """Copy links are followed hop by hop from the day's articles to the first copy."""
-    days = {"a.txt": 11, "b.txt": 12, "c.txt": 13, "d.txt": 13}
+def _published(con, name, text, published, seen, mentions, title=None):
+    article = Article(text=text, raw=text, title=title or name, seed_file=name,
+                      published_at=published, mentions=mentions)
+    load(con, [article], now=seen)
+
+
+def _tokayev(n, sentence="Tokayev spoke."):
+    return [Mention("tokayev", "Tokayev", 0, 7, sentence) for _ in range(n)]
+
+
+def test_a_backfill_counts_on_its_publication_days_by_published(db_path):
+    """A backfill first seen on one day (the 15th) holds articles published over several:
+    by first seen, the 13th is a quiet day; by published, it holds what came out then."""
+    seen = datetime(2022, 1, 15, 6, tzinfo=UTC)
     with connect(db_path) as con:
         _entities(con)
-        for name, day in days.items():
-            _load(con, name, f"Tokayev, in {name}.", datetime(2022, 1, day, 6, tzinfo=UTC),
-                  [Mention("tokayev", "Tokayev", 0, 7, f"Tokayev, in {name}.")])
-        ids = dict(con.execute("SELECT seed_file, article_id FROM articles").fetchall())
-        # b copies a, c copies b; d continues c (in place of what loading found)
-        con.execute("DELETE FROM story_links")
-        con.executemany("INSERT INTO story_links VALUES (?, ?, ?, 0.9, now())", [
-            (ids["b.txt"], "copy", ids["a.txt"]), (ids["c.txt"], "copy", ids["b.txt"]),
-            (ids["d.txt"], "follow_up", ids["c.txt"])])
-        on_13 = {a.seed_file: a for a in new_articles(con, date(2022, 1, 13), "UTC")}
-        on_12 = {a.seed_file: a for a in new_articles(con, date(2022, 1, 12), "UTC")}
-    assert on_13["c.txt"].copy_root == ids["a.txt"]
-    assert (on_13["c.txt"].earlier.relation, on_13["c.txt"].earlier.title) == ("copy", "b.txt")
-    assert on_13["d.txt"].copy_root == ids["d.txt"]  # a follow-up is no copy
-    assert on_13["d.txt"].earlier.relation == "follow_up"
-    assert on_12["b.txt"].copy_root == ids["a.txt"]
+        for day, n in ((12, 1), (13, 4), (14, 2)):
+            _published(con, f"p{day}.txt", f"Tokayev on day {day}. " * n,
+                       datetime(2022, 1, day, 6, tzinfo=UTC), seen, _tokayev(n))
+        _published(con, "undated.txt", "Tokayev, date unknown.", None,
+                   datetime(2022, 1, 13, 6, tzinfo=UTC), _tokayev(1))
+        tz = "Asia/Almaty"
+        by_seen = new_articles(con, date(2022, 1, 13), tz)
+        by_published = new_articles(con, date(2022, 1, 13), tz, "published")
+        seen_15 = new_articles(con, date(2022, 1, 15), tz)
+        attention_13 = {a.entity_id: a for a in attention(con, date(2022, 1, 13), tz,
+                                                          "published")}
+        stories_13 = con.execute("SELECT count(*) FROM digest_stories(DATE '2022-01-13', ?,"
+                                 " day_of := 'published')", [tz]).fetchall()[0][0]
+    # first seen on the 13th: only the undated one (its day, by either count)
+    assert [a.seed_file for a in by_seen] == ["undated.txt"]
+    assert sorted(a.seed_file for a in by_published) == ["p13.txt", "undated.txt"]
+    assert sorted(a.seed_file for a in seen_15) == ["p12.txt", "p13.txt", "p14.txt"]
+    assert stories_13 == len({a.story_id for a in by_published})
+    # attention follows the same day: 4 + 1 on the 13th, 1 in the week before
+    assert (attention_13["tokayev"].today, attention_13["tokayev"].trailing_mean) == (
+        5, round(1 / 7, 2))
+
+
+def test_day_of_must_be_first_seen_or_published(db_path):
+    import pytest
+
+    from newswatch.warehouse.digest import digest_data
+
+    with connect(db_path) as con, pytest.raises(ValueError, match="day_of"):
+        digest_data(con, date(2022, 1, 13), "UTC", "fetched")
+
+
+def test_a_story_with_articles_before_the_day_is_a_development(db_path):
+    from newswatch.warehouse.digest import stories
+
+    text = ("Tokayev said the CSTO peacekeepers in Almaty would guard the airport and "
+            "the power stations while Kazakhstan restores order after the unrest.")
+    later = text + " The first planes left Almaty on Thursday."
+    with connect(db_path) as con:
+        _entities(con)
+        _published(con, "first.txt", text, datetime(2022, 1, 8, 6, tzinfo=UTC),
+                   datetime(2022, 1, 8, 6, tzinfo=UTC), _tokayev(2, text), "CSTO in Almaty")
+        _published(con, "later.txt", later, datetime(2022, 1, 13, 6, tzinfo=UTC),
+                   datetime(2022, 1, 13, 6, tzinfo=UTC), _tokayev(2, later),
+                   "CSTO leaves Almaty")
+        [row] = stories(con, date(2022, 1, 13), "UTC")
+        [first] = stories(con, date(2022, 1, 8), "UTC")
+    assert row.development and row.earlier == 1 and row.articles == 1
+    assert row.first.title == "CSTO in Almaty" and row.began_at.day == 8
+    assert len(row.covered) > 5  # the terms of what the story said before the day
+    assert not first.development and first.earlier == 0 and len(first.covered) == 0

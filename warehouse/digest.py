@@ -1,22 +1,29 @@
 """The digest's data, read from the warehouse with the digest_* macros of schema/.
 
 Querying lives here, rendering in newswatch.digest: the digest can be
-rebuilt from SQL alone, and analysts can run the same macros.
+rebuilt from SQL alone, and analysts can run the same macros. A day is a
+calendar day in a time zone, counted by when articles were first seen (the
+daily mail) or by when they were published (`day_of="published"`: history
+and backfills).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import duckdb
+import numpy as np
 
 from newswatch.extractors.records import Mention
+
+DAY_OF = ("first_seen", "published")
 
 
 @dataclass
 class DigestArticle:
-    """One article first seen on the digest's day, with what it mentions."""
+    """One article of the digest's day, with what it mentions."""
 
     article_id: str
     story_id: str
@@ -28,25 +35,48 @@ class DigestArticle:
     first_seen_at: datetime
     mentions: int
     text: str = ""
+    language: str | None = None
     entities: list[tuple[str, int]] = field(default_factory=list)  # (name, mentions)
     spans: list[Mention] = field(default_factory=list)
-    # the first article of its group of copies (itself when it is no copy)
-    copy_root: str = ""
-    # the earlier article this one copies or continues
-    earlier: Earlier | None = None
+    # how it joined its story: "new", "copy", "same_event", "development" (None: unknown)
+    relation: str | None = None
+    # the sentence that says what it added to its story when it arrived
+    development: str | None = None
     # its quotes with a speaker, the most telling first: (speaker, quote)
     quotes: list[tuple[str, str]] = field(default_factory=list)
+    # people it names next to watched entities (not on the watchlist)
+    people: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
-class Earlier:
-    """The earlier article a digest article copies or continues."""
+class FirstArticle:
+    """Where a story began: its first article."""
 
-    relation: str            # "copy" or "follow_up"
     title: str | None
     outlet: str | None
-    first_seen_at: datetime
     url: str | None
+    seed_file: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+
+
+@dataclass
+class DigestStoryRow:
+    """One story with articles on the day (the digest_stories macro), and what its
+    coverage before the day held (`covered`: the hashes of its articles' terms)."""
+
+    story_id: str
+    headline: str | None
+    articles: int
+    outlets: list[str]
+    mentions: int
+    weight: int
+    began_at: datetime
+    first_article_id: str
+    earlier: int
+    development: bool
+    first: FirstArticle | None = None
+    covered: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 @dataclass(frozen=True)
@@ -63,86 +93,134 @@ class NewName:
     first_outlet: str | None
 
 
+@dataclass(frozen=True)
+class Attention:
+    """Mentions of one entity on the day against the mean of the 7 days before."""
+
+    entity_id: str
+    name: str
+    today: int
+    trailing_mean: float
+    spike: bool
+    new_entrant: bool
+
+
 @dataclass
 class DigestData:
     """Everything the digest of one day needs, read in one go."""
 
     articles: list[DigestArticle]
+    stories: list[DigestStoryRow]
     attention: list[Attention]
     names: list[NewName]
+    day_of: str = "first_seen"
 
 
-def digest_data(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> DigestData:
+def digest_data(con: duckdb.DuckDBPyConnection, day: date, tz: str,
+                day_of: str = "first_seen") -> DigestData:
     """The digest's rows for `day` in time zone `tz`; rendering is another module's job."""
-    return DigestData(new_articles(con, day, tz), attention(con, day, tz),
-                      new_names(con, day, tz))
+    _check(day_of)
+    articles = new_articles(con, day, tz, day_of)
+    return DigestData(articles, stories(con, day, tz, day_of), attention(con, day, tz, day_of),
+                      new_names(con, day, tz, day_of=day_of), day_of)
 
 
-def new_articles(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[DigestArticle]:
-    """Articles first seen on `day` (in time zone `tz`) that mention watched entities,
-    the most concerned first (mentions in the headline and lead weigh more)."""
+def _check(day_of: str) -> None:
+    if day_of not in DAY_OF:
+        raise ValueError(f"day_of must be one of {', '.join(DAY_OF)}, not {day_of!r}")
+
+
+def new_articles(con: duckdb.DuckDBPyConnection, day: date, tz: str,
+                 day_of: str = "first_seen") -> list[DigestArticle]:
+    """Articles of `day` (in time zone `tz`) that mention watched entities, the most
+    concerned first (mentions in the headline and lead weigh more)."""
+    args = [day, tz, day_of]
     rows = con.execute(
         "SELECT d.article_id, d.story_id, d.title, d.outlet, d.url, d.seed_file,"
-        " d.published_at, d.first_seen_at, d.mentions, a.text"
-        " FROM digest_new_articles(?, ?) d JOIN digest_day_articles(?, ?) a USING (article_id)"
-        " ORDER BY d.weight DESC, d.first_seen_at, d.article_id",
-        [day, tz, day, tz],
-    ).fetchall()
-    articles = {r[0]: DigestArticle(*r[:9], text=r[9]) for r in rows}
+        " d.published_at, d.first_seen_at, d.mentions, a.text, a.language"
+        " FROM digest_new_articles(?, ?, day_of := ?) d"
+        " JOIN digest_day_articles(?, ?, day_of := ?) a USING (article_id)"
+        " ORDER BY d.weight DESC, d.first_seen_at, d.article_id", args + args).fetchall()
+    articles = {r[0]: DigestArticle(*r[:9], text=r[9], language=r[10]) for r in rows}
     if not articles:
         return []
     for aid, name, count in con.execute(
-        "SELECT article_id, name, mentions FROM digest_article_entities(?, ?)", [day, tz]
+        "SELECT article_id, name, mentions FROM digest_article_entities(?, ?, day_of := ?)", args
     ).fetchall():
         articles[aid].entities.append((name, count))
+    ids = [list(articles)]
     for aid, eid, surface, start, end, sentence in con.execute(
-        "SELECT m.article_id, m.entity_id, m.surface, m.start_char, m.end_char, m.sentence"
-        " FROM mentions m JOIN digest_day_articles(?, ?) a USING (article_id)"
-        " ORDER BY m.article_id, m.start_char",
-        [day, tz],
+        "SELECT article_id, entity_id, surface, start_char, end_char, sentence FROM mentions"
+        " WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id, start_char",
+        ids,
     ).fetchall():
         articles[aid].spans.append(Mention(eid, surface, start, end, sentence))
     for aid, speaker, quote in con.execute(
-        "SELECT article_id, speaker, quote FROM digest_quotes(?, ?) WHERE rank <= 3"
-        " ORDER BY article_id, rank", [day, tz]
+        "SELECT article_id, speaker, quote FROM digest_quotes(?, ?, day_of := ?) WHERE rank <= 3"
+        " ORDER BY article_id, rank", args
     ).fetchall():
         if aid in articles:
             articles[aid].quotes.append((speaker, quote))
-    _link_stories(con, articles)
+    for aid, name in con.execute(
+        "SELECT article_id, name FROM person_mentions WHERE near_watched"
+        " AND article_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL ORDER BY min(start_char)",
+        ids,
+    ).fetchall():
+        articles[aid].people.append(name)
+    for aid, relation, development in con.execute(
+        "SELECT article_id, relation, development FROM story_links"
+        " WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", ids,
+    ).fetchall():
+        articles[aid].relation, articles[aid].development = relation, development
     return list(articles.values())
 
 
-def _link_stories(con: duckdb.DuckDBPyConnection, articles: dict[str, DigestArticle]) -> None:
-    """Fill each article's copy group and the earlier article it copies or continues.
+def stories(con: duckdb.DuckDBPyConnection, day: date, tz: str,
+            day_of: str = "first_seen") -> list[DigestStoryRow]:
+    """The stories with articles on `day` (the digest_stories macro), with where each
+    began and, for a development, the terms its coverage before the day held."""
+    rows = [DigestStoryRow(*row) for row in con.execute(
+        "SELECT story_id, headline, articles, outlets, mentions, weight, began_at,"
+        " first_article_id, earlier, development FROM digest_stories(?, ?, day_of := ?)",
+        [day, tz, day_of]).fetchall()]
+    if not rows:
+        return []
+    first = {row[0]: FirstArticle(*row[1:]) for row in con.execute(
+        "SELECT article_id, title, outlet, url, seed_file, published_at, first_seen_at"
+        " FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+        [[r.first_article_id for r in rows]]).fetchall()}
+    for row in rows:
+        row.first = first.get(row.first_article_id)
+    developing = [r.story_id for r in rows if r.development]
+    if developing:
+        covered = _covered(con, developing, day, tz, day_of)
+        for row in rows:
+            row.covered = covered.get(row.story_id, row.covered)
+    return rows
 
-    A copy of a copy belongs to the first: the copy links are followed from
-    the day's articles, one query per hop (a hop or two in practice), rather
-    than read for whole stories, which meant a scan of every article.
-    """
-    copy_of: dict[str, str] = {}
-    for aid, related, *earlier in con.execute(
-        "SELECT l.article_id, l.related_article_id,"
-        " l.relation, r.title, r.outlet, r.first_seen_at, r.url"
-        " FROM story_links l JOIN articles r ON r.article_id = l.related_article_id"
-        " WHERE l.article_id IN (SELECT unnest(?::VARCHAR[]))", [list(articles)]).fetchall():
-        articles[aid].earlier = Earlier(*earlier)
-        if articles[aid].earlier.relation == "copy":
-            copy_of[aid] = related
-    frontier = set(copy_of.values()) - copy_of.keys()
-    for _ in range(100):  # articles already asked are not asked again; 100 hops at most
-        if not frontier:
-            break
-        hops = dict(con.execute(
-            "SELECT article_id, related_article_id FROM story_links"
-            " WHERE relation = 'copy' AND article_id IN (SELECT unnest(?::VARCHAR[]))",
-            [sorted(frontier)]).fetchall())
-        copy_of.update(hops)
-        frontier = set(hops.values()) - copy_of.keys()
-    for aid, article in articles.items():
-        root, hops = aid, 0
-        while root in copy_of and hops < 100:
-            root, hops = copy_of[root], hops + 1
-        article.copy_root = root
+
+def _covered(con: duckdb.DuckDBPyConnection, story_ids: Sequence[str], day: date, tz: str,
+             day_of: str) -> dict[str, np.ndarray]:
+    """{story: the sorted hashes of the terms of its articles before `day`}."""
+    earlier = con.execute(
+        "SELECT article_id, story_id, first_seen_at FROM articles"
+        " WHERE story_id IN (SELECT unnest(?::VARCHAR[]))"
+        " AND (CASE WHEN ? = 'published' THEN coalesce(published_at, first_seen_at)"
+        "      ELSE first_seen_at END) < digest_day_start(?, ?)",
+        [list(story_ids), day_of, day, tz]).fetchall()
+    if not earlier:
+        return {}
+    story_of = {aid: story for aid, story, _ in earlier}
+    # found by first_seen_at, which the table is ordered by: no scan of every row's lists
+    terms = con.execute(
+        "SELECT article_id, hashes FROM article_terms WHERE first_seen_at >= ?"
+        " AND article_id IN (SELECT unnest(?::VARCHAR[]))",
+        [min(seen for _, _, seen in earlier), list(story_of)]).fetchall()
+    found: dict[str, list[list[int]]] = {}
+    for aid, hashes in terms:
+        found.setdefault(story_of[aid], []).append(hashes)
+    return {story: np.unique(np.concatenate([np.asarray(h, np.int64) for h in lists]))
+            for story, lists in found.items()}
 
 
 def record_digest(
@@ -171,31 +249,21 @@ def already_sent(con: duckdb.DuckDBPyConnection, day: date, recipient: str) -> b
         " AND status = 'sent'", [day, recipient]).fetchall()[0][0])
 
 
-@dataclass(frozen=True)
-class Attention:
-    """Mentions of one entity on the day against the mean of the 7 days before."""
-
-    entity_id: str
-    name: str
-    today: int
-    trailing_mean: float
-    spike: bool
-    new_entrant: bool
-
-
-def attention(con: duckdb.DuckDBPyConnection, day: date, tz: str) -> list[Attention]:
-    """The digest_attention macro's rows (009_digest_day_ranges.sql)."""
+def attention(con: duckdb.DuckDBPyConnection, day: date, tz: str,
+              day_of: str = "first_seen") -> list[Attention]:
+    """The digest_attention macro's rows (014_digest_by_story.sql)."""
     return [Attention(*row) for row in con.execute(
         "SELECT entity_id, name, today, trailing_mean, spike, new_entrant"
-        " FROM digest_attention(?, ?)", [day, tz]).fetchall()]
+        " FROM digest_attention(?, ?, day_of := ?)", [day, tz, day_of]).fetchall()]
 
 
 def new_names(
-    con: duckdb.DuckDBPyConnection, day: date, tz: str, limit: int = 10
+    con: duckdb.DuckDBPyConnection, day: date, tz: str, limit: int = 10,
+    day_of: str = "first_seen",
 ) -> list[NewName]:
     """People first named next to watched entities on `day`, most mentioned first
-    (the digest_new_names macro of 009_digest_day_ranges.sql, new ones only)."""
+    (the digest_new_names macro of 014_digest_by_story.sql, new ones only)."""
     return [NewName(*row) for row in con.execute(
         "SELECT name, mentions, articles, first_seen, is_new, first_sentence, first_title,"
-        " first_outlet FROM digest_new_names(?, ?) WHERE is_new LIMIT ?",
-        [day, tz, limit]).fetchall()]
+        " first_outlet FROM digest_new_names(?, ?, day_of := ?) WHERE is_new LIMIT ?",
+        [day, tz, day_of, limit]).fetchall()]

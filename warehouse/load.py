@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -23,10 +23,11 @@ from newswatch.extractors.identity import article_id, content_hash
 from newswatch.extractors.records import Article, Reject
 
 from .bulk import append, collector_paused, small_scan_cache, transaction
-from .stories import RecentStories, assign_stories
+from .stories import store_decisions
 
 if TYPE_CHECKING:
     from newswatch.extractors.watchlist import Watchlist
+    from newswatch.stories.match import StoryArticle, StoryDecision
 
 log = logging.getLogger(__name__)
 
@@ -65,73 +66,75 @@ class LoadResult:
     held_ids: set[str] = field(default_factory=set)
 
 
+@dataclass
+class NewArticles:
+    """A batch sorted out before loading: the articles the warehouse does not hold yet
+    (`articles`, with their ids, in batch order), the ids it holds already (`held`)
+    and how many of the batch are copies of another's id or text (`duplicates`)."""
+
+    articles: list[tuple[str, Article]] = field(default_factory=list)
+    held: set[str] = field(default_factory=set)
+    duplicates: int = 0
+
+
+@dataclass(frozen=True)
+class StoryRows:
+    """The story decisions of a batch's new articles, as the load stores them."""
+
+    articles: Sequence[StoryArticle]
+    decisions: Sequence[StoryDecision]
+
+    def story_of(self) -> dict[str, str]:
+        return {d.article_id: d.story_id for d in self.decisions}
+
+
 def load_batch(
     con: duckdb.DuckDBPyConnection,
     articles: Sequence[Article],
+    decide: Callable[[NewArticles, datetime], StoryRows],
     *,
     raw_kind: str = "seed_file",
     encoding: str | None = "utf-8",
     now: datetime | None = None,
-    recent: RecentStories | None = None,
 ) -> LoadResult:
-    """Load tagged articles, their raw text and their mentions in one transaction.
+    """Load tagged articles, their raw text, mentions and stories in one transaction.
 
-    `recent`: the story candidates kept by a run of many batches (see RecentStories).
+    `decide(new, now)` gives the new articles' stories (the flow's story matching,
+    e.g. `partial(recent.decide, con)`): it is called inside the transaction,
+    between sorting out the new articles and inserting them.
     """
+    now = now or datetime.now(UTC)
     with collector_paused(), transaction(con):
-        result = stage_articles(con, articles, raw_kind=raw_kind, encoding=encoding,
-                                now=now or datetime.now(UTC), recent=recent)
+        new = select_new(con, articles)
+        result = stage_articles(con, new, decide(new, now), raw_kind=raw_kind,
+                                encoding=encoding, now=now)
     log.info("loaded %d new articles (%d already held), %d mentions",
              result.inserted, result.duplicates, result.mentions)
     return result
 
 
-def stage_articles(
-    con: duckdb.DuckDBPyConnection,
-    articles: Sequence[Article],
-    *,
-    raw_kind: str | None,
-    encoding: str | None,
-    now: datetime,
-    recent: RecentStories | None = None,
-) -> LoadResult:
-    """Insert the articles the warehouse does not hold yet, inside the caller's transaction.
+def select_new(con: duckdb.DuckDBPyConnection, articles: Sequence[Article]) -> NewArticles:
+    """The articles the warehouse does not hold yet: neither their id nor their text.
 
-    `raw_kind=None` stores no raw document (fetched pages keep theirs in raw_pages).
+    Within a batch, the first copy of an id or of a text wins. Only the keys are
+    staged for the two anti-joins (a copy's id too, with no content: is it held?).
     """
-    article_rows, raw_rows, keys = [], [], []
-    children: dict[str, list[tuple]] = {table: [] for table in CHILD_TABLES}
-    kept: list[Article] = []
+    new = NewArticles()
+    keys: list[tuple[str, str]] = []
+    kept: list[tuple[str, Article]] = []
     seen_ids: set[str] = set()
     seen_hashes: set[str] = set()
-    copy_ids: list[str] = []  # copies of an earlier text of the batch, under their own id
-    batch_duplicates = 0
+    copy_ids: list[str] = []
     for article in articles:
         aid, digest = article_id(article), article.text_hash or content_hash(article.text)
-        # Within a batch, the first copy of an id or of a text wins.
         if aid in seen_ids or digest in seen_hashes:
-            batch_duplicates += 1
+            new.duplicates += 1
             copy_ids.append(aid)
             continue
         seen_ids.add(aid)
         seen_hashes.add(digest)
-        kept.append(article)
         keys.append((aid, digest))
-        article_rows.append((  # as ARTICLE_COLUMNS; story_id set once matched
-            aid, article.url, article.canonical_url, article.seed_file, article.title,
-            article.outlet, article.author, article.published_at, now, article.language,
-            article.text, digest, aid,
-        ))
-        if raw_kind is not None:
-            raw = article.raw.encode("utf-8")
-            raw_rows.append((aid, raw_kind, encoding, len(raw), zlib.compress(raw, 6), now))
-        for table, rows in child_rows(aid, article).items():
-            children[table] += rows
-
-    result = LoadResult()
-    # New = neither its id nor its content is in the warehouse yet. Only the keys
-    # are staged for that (a copy's id too, with no content: is it held?); the
-    # new articles' rows then go straight into their tables.
+        kept.append((aid, article))
     con.execute("CREATE TEMP TABLE stage_keys (article_id VARCHAR, content_hash VARCHAR)")
     append(con, "stage_keys", keys + [(aid, None) for aid in dict.fromkeys(copy_ids)
                                       if aid not in seen_ids])
@@ -146,23 +149,48 @@ def stage_articles(
             "SELECT s.article_id FROM stage_keys s JOIN articles a USING (content_hash)"
         ).fetchall()}
     con.execute("DROP TABLE stage_keys")
-    ids = [aid for aid, _ in keys if aid not in held and aid not in copies]  # batch order
-    new = set(ids)
-    # Copies and follow-ups join the story of an earlier article.
-    by_id = {row[0]: article for row, article in zip(article_rows, kept, strict=True)}
-    stories = assign_stories(con, [(aid, by_id[aid]) for aid in ids], now, recent)
-    every = len(ids) == len(article_rows)  # the usual case: every article is new
+    new.articles = [(aid, a) for aid, a in kept if aid not in held and aid not in copies]
+    new.held = held
+    new.duplicates += len(kept) - len(new.articles)
+    return new
 
-    def of_new(rows: list[tuple]) -> list[tuple]:  # (each row starts with its article id)
-        return rows if every else [row for row in rows if row[0] in new]
 
-    append(con, "articles", [(*row[:-1], stories[row[0]]) for row in of_new(article_rows)])
-    append(con, "raw_documents", of_new(raw_rows))
-    added = {table: append(con, table, of_new(rows)) for table, rows in children.items()}
-    result.inserted_ids = sorted(ids)
-    result.held_ids = held | new
-    result.inserted = len(ids)
-    result.duplicates = len(article_rows) - len(ids) + batch_duplicates
+def stage_articles(
+    con: duckdb.DuckDBPyConnection,
+    new: NewArticles,
+    stories: StoryRows,
+    *,
+    raw_kind: str | None,
+    encoding: str | None,
+    now: datetime,
+) -> LoadResult:
+    """Insert the new articles with their stories, inside the caller's transaction.
+
+    `raw_kind=None` stores no raw document (fetched pages keep theirs in raw_pages).
+    """
+    story_of = stories.story_of()
+    article_rows, raw_rows = [], []
+    children: dict[str, list[tuple]] = {table: [] for table in CHILD_TABLES}
+    for aid, article in new.articles:
+        article_rows.append((  # as ARTICLE_COLUMNS
+            aid, article.url, article.canonical_url, article.seed_file, article.title,
+            article.outlet, article.author, article.published_at, now, article.language,
+            article.text, article.text_hash or content_hash(article.text), story_of[aid],
+        ))
+        if raw_kind is not None:
+            raw = article.raw.encode("utf-8")
+            raw_rows.append((aid, raw_kind, encoding, len(raw), zlib.compress(raw, 6), now))
+        for table, rows in child_rows(aid, article).items():
+            children[table] += rows
+    append(con, "articles", article_rows)
+    append(con, "raw_documents", raw_rows)
+    added = {table: append(con, table, rows) for table, rows in children.items()}
+    store_decisions(con, stories.articles, stories.decisions, now)
+    result = LoadResult()
+    result.inserted_ids = sorted(aid for aid, _ in new.articles)
+    result.held_ids = new.held | set(result.inserted_ids)
+    result.inserted = len(new.articles)
+    result.duplicates = new.duplicates
     result.mentions, result.demonyms = added["mentions"], added["demonym_mentions"]
     return result
 

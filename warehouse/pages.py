@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -19,8 +19,7 @@ from newswatch.extractors.identity import article_id
 from newswatch.extractors.records import Article, Reject
 
 from .bulk import append, collector_paused, small_scan_cache, transaction
-from .load import LoadResult, record_rejects, stage_articles
-from .stories import RecentStories
+from .load import LoadResult, NewArticles, StoryRows, record_rejects, select_new, stage_articles
 
 if TYPE_CHECKING:
     from newswatch.extractors.fetch import FetchResult
@@ -58,25 +57,26 @@ def validators(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> dict[str,
 def load_pages(
     con: duckdb.DuckDBPyConnection,
     pages: Sequence[Page],
+    decide: Callable[[NewArticles, datetime], StoryRows],
     *,
     now: datetime | None = None,
-    recent: RecentStories | None = None,
 ) -> PageLoadResult:
-    """Record a batch of fetched pages in one transaction (`recent`: see RecentStories)."""
+    """Record a batch of fetched pages in one transaction; `decide` gives the new
+    articles' stories (the flow's story matching, as for `load.load_batch`)."""
     with collector_paused(), transaction(con):
-        return stage_pages(con, pages, now=now or datetime.now(UTC), recent=recent)
+        return stage_pages(con, pages, decide, now=now or datetime.now(UTC))
 
 
 def stage_pages(
-    con: duckdb.DuckDBPyConnection, pages: Sequence[Page], *, now: datetime,
-    recent: RecentStories | None = None,
+    con: duckdb.DuckDBPyConnection, pages: Sequence[Page],
+    decide: Callable[[NewArticles, datetime], StoryRows], *, now: datetime,
 ) -> PageLoadResult:
     """`load_pages` inside the caller's transaction (the staged-batch merge adds its own row)."""
     raw = _new_raw_pages(con, pages)
-    articles = [p.article for p in pages if p.article is not None]
+    new = select_new(con, [p.article for p in pages if p.article is not None])
     result = PageLoadResult()
-    result.articles = stage_articles(con, articles, raw_kind=None, encoding=None, now=now,
-                                     recent=recent)
+    result.articles = stage_articles(con, new, decide(new, now), raw_kind=None,
+                                     encoding=None, now=now)
     held = result.articles.held_ids
     fetch_rows = []
     for page in pages:

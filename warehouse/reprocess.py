@@ -9,19 +9,27 @@ keeps its id, first_seen_at and story; running it twice changes nothing.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import duckdb
 
-from newswatch.extractors.dedup import fingerprint_to_row
 from newswatch.extractors.identity import article_id, content_hash
 from newswatch.extractors.records import Article
+from newswatch.stories.match import StoryArticle
 
 from .bulk import append, transaction
-from .load import CHILD_TABLES, LoadResult, child_rows, stage_articles
-from .stories import article_fingerprint
+from .load import (
+    CHILD_TABLES,
+    LoadResult,
+    NewArticles,
+    StoryRows,
+    child_rows,
+    select_new,
+    stage_articles,
+)
+from .stories import store_features
 
 
 @dataclass(frozen=True)
@@ -75,9 +83,15 @@ def read_page_raw(
 
 
 def replace_articles(
-    con: duckdb.DuckDBPyConnection, articles: Sequence[Article], *, now: datetime | None = None
+    con: duckdb.DuckDBPyConnection, articles: Sequence[Article],
+    features: Callable[[str, Article, datetime], StoryArticle],
+    decide: Callable[[NewArticles, datetime], StoryRows], *, now: datetime | None = None,
 ) -> ReplaceResult:
-    """Replace held articles' text, metadata and mentions; add new ones; one transaction."""
+    """Replace held articles' text, metadata and mentions; add new ones; one transaction.
+
+    A held article keeps its story; `features(aid, article, first_seen_at)` gives
+    what story matching compares of its new text. New ones get their story from
+    `decide` (see `load.load_batch`)."""
     now = now or datetime.now(UTC)
     result = ReplaceResult()
     by_id = {article_id(a): a for a in articles}
@@ -116,16 +130,18 @@ def replace_articles(
                 append(con, table, new_rows)
             result.mentions = len(children["mentions"])
             # the text may have changed: so has what story matching compares
-            con.execute("DELETE FROM article_fingerprints WHERE article_id IN"
-                        " (SELECT article_id FROM stage_replace)")
+            for table in ("article_fingerprints", "article_terms"):
+                con.execute(f"DELETE FROM {table} WHERE article_id IN"
+                            " (SELECT article_id FROM stage_replace)")
             first_seen = dict(con.execute(
                 "SELECT article_id, first_seen_at FROM articles WHERE article_id IN"
                 " (SELECT article_id FROM stage_replace)").fetchall())
-            append(con, "article_fingerprints", [
-                (aid, *fingerprint_to_row(article_fingerprint(by_id[aid])), first_seen[aid])
-                for aid, *_ in rows])
+            store_features(con, [features(aid, by_id[aid], first_seen[aid])
+                                 for aid, *_ in rows])
             con.execute("DROP TABLE stage_replace")
         fresh = [a for aid, a in by_id.items() if aid not in held]
         if fresh:  # pages that a better extractor now recognises as articles
-            result.added = stage_articles(con, fresh, raw_kind=None, encoding=None, now=now)
+            new = select_new(con, fresh)
+            result.added = stage_articles(con, new, decide(new, now), raw_kind=None,
+                                          encoding=None, now=now)
     return result

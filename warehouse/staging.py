@@ -19,18 +19,21 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
-from newswatch.extractors.dedup import fingerprint_from_row, fingerprint_to_row
 from newswatch.extractors.fetch import Attempt, FetchResult
 from newswatch.extractors.records import Article, Mention, PersonMention, Quote, Reject
+from newswatch.stories.copies import Fingerprint, fingerprint_from_row, fingerprint_to_row
+from newswatch.stories.terms import Terms
 
 from .bulk import append, transaction
+from .load import NewArticles, StoryRows
 from .pages import Page, PageLoadResult, stage_pages
 
 log = logging.getLogger(__name__)
@@ -46,8 +49,8 @@ CREATE TEMP TABLE staged (
                    outlet VARCHAR, author VARCHAR, published_at TIMESTAMPTZ, language VARCHAR,
                    mentions STRUCT(entity_id VARCHAR, surface VARCHAR, start_char INTEGER,
                                    end_char INTEGER, sentence VARCHAR, form VARCHAR)[],
-                   simhash BIGINT, sketch BIGINT[], entity_ids VARCHAR[],
-                   entity_counts INTEGER[],
+                   sketch BIGINT[], term_hashes BIGINT[], term_weights FLOAT[],
+                   term_commonness FLOAT[], term_labels VARCHAR[], term_kinds VARCHAR,
                    people STRUCT(name VARCHAR, surface VARCHAR, start_char INTEGER,
                                  end_char INTEGER, sentence VARCHAR, cue VARCHAR,
                                  near_watched BOOLEAN)[],
@@ -107,8 +110,10 @@ def pending(directory: Path) -> list[Path]:
 
 
 def merge(con: duckdb.DuckDBPyConnection, directory: Path,
+          decide: Callable[[NewArticles, datetime], StoryRows],
           files: Sequence[Path] | None = None) -> MergeResult:
-    """Merge staged files (default: all pending) into the warehouse, one transaction each."""
+    """Merge staged files (default: all pending) into the warehouse, one transaction each;
+    `decide` gives the new articles' stories (see `load.load_batch`)."""
     result = MergeResult()
     done = directory / "done"
     done.mkdir(parents=True, exist_ok=True)
@@ -120,7 +125,7 @@ def merge(con: duckdb.DuckDBPyConnection, directory: Path,
             if merged:
                 result.already_merged += 1
             else:
-                loaded = stage_pages(con, pages, now=datetime.now(UTC))
+                loaded = stage_pages(con, pages, decide, now=datetime.now(UTC))
                 con.execute("INSERT INTO staged_batches VALUES (?, ?, ?, now())",
                             [path.name, len(pages), loaded.articles.inserted])
                 result.loaded = _add(result.loaded, loaded)
@@ -157,9 +162,9 @@ def _row(seq: int, page: Page) -> tuple:
                  "elapsed": t.elapsed, "started_at": t.started_at} for t in f.attempt_log]
     article = None
     if a is not None:
-        from newswatch.warehouse.stories import article_fingerprint
-
-        simhash, sketch, entity_ids, counts = fingerprint_to_row(article_fingerprint(a))
+        terms = a.terms if isinstance(a.terms, Terms) else None
+        sketch = fingerprint_to_row(a.fingerprint) if isinstance(a.fingerprint, Fingerprint) \
+            else None
         article = {
             "text": a.text, "title": a.title, "url": a.url, "canonical_url": a.canonical_url,
             "outlet": a.outlet, "author": a.author, "published_at": a.published_at,
@@ -167,8 +172,12 @@ def _row(seq: int, page: Page) -> tuple:
             "mentions": [{"entity_id": m.entity_id, "surface": m.surface,
                           "start_char": m.start_char, "end_char": m.end_char,
                           "sentence": m.sentence, "form": m.form} for m in a.mentions],
-            "simhash": simhash, "sketch": list(sketch), "entity_ids": list(entity_ids),
-            "entity_counts": list(counts),
+            "sketch": sketch,
+            "term_hashes": terms.hashes.tolist() if terms else None,
+            "term_weights": terms.weights.tolist() if terms else None,
+            "term_commonness": terms.commonness.tolist() if terms else None,
+            "term_labels": list(terms.labels) if terms else None,
+            "term_kinds": terms.kinds if terms else None,
             "people": [asdict(p) for p in a.people],
             "quotes": [asdict(q) for q in a.quotes],
         }
@@ -199,7 +208,12 @@ def _page(row: tuple) -> Page:
             mentions=[Mention(**m) for m in article["mentions"] or []],
             people=[PersonMention(**p) for p in article["people"] or []],
             quotes=[Quote(**q) for q in article["quotes"] or []],
-            fingerprint=fingerprint_from_row(article["simhash"], article["sketch"],
-                                             article["entity_ids"], article["entity_counts"]),
+            fingerprint=None if article["sketch"] is None
+            else fingerprint_from_row(article["sketch"]),
+            terms=None if article["term_hashes"] is None else Terms(
+                np.asarray(article["term_hashes"], np.int64),
+                np.asarray(article["term_weights"], np.float32),
+                np.asarray(article["term_commonness"], np.float32),
+                tuple(article["term_labels"]), article["term_kinds"]),
         )
     return Page(fetch, article=found, reject=Reject(**reject) if reject else None)

@@ -1,7 +1,8 @@
-"""Entry points for the extraction process pool: extract and tag a page in one go.
+"""Entry points for the extraction process pool: extract and tag a page in one go,
+and read off it what story matching compares.
 
-Extraction and tagging are CPU-bound, so the flows run them in a pool of
-processes (both cores). Each worker builds its tagger once, from the
+Extraction, tagging and the story features are CPU-bound, so the flows run
+them in a pool of processes (both cores). Each worker builds its tagger once, from the
 watchlist file, in `init_worker`; pages then arrive as (html, url) pairs.
 """
 
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 import time
 
-from .annotate import annotate
-from .article import Extraction, extract_article
-from .dedup import fingerprint
-from .identity import content_hash
-from .tagging import Tagger
-from .watchlist import load_watchlist
+from newswatch.extractors.annotate import annotate
+from newswatch.extractors.article import Extraction, extract_article
+from newswatch.extractors.identity import content_hash
+from newswatch.extractors.tagging import Tagger
+from newswatch.extractors.watchlist import load_watchlist
+from newswatch.stories.copies import fingerprint
+from newswatch.stories.terms import article_terms
 
 _tagger: Tagger | None = None
 _min_chars: int | None = None
@@ -38,8 +40,10 @@ def extract_and_tag(html: str, url: str | None) -> Extraction:
     if extraction.article is not None:
         article = extraction.article
         annotate(article, _tagger)
-        # loading needs them later: compute them here, on every core
-        article.fingerprint = fingerprint(article.text, article.mentions)
+        # story matching and loading need them later: computed here, on every core
+        article.fingerprint = fingerprint(article.text)
+        article.terms = article_terms(article.title, article.text, article.mentions,
+                                      article.language)
         article.text_hash = content_hash(article.text)
         extraction.article.raw = ""  # the caller holds the page already
     extraction.seconds = (extracted - started, time.perf_counter() - extracted)

@@ -1,0 +1,228 @@
+"""Events: which recent story an article reports on, judged by the terms they share.
+
+Each article becomes a vector of its most telling terms, TF-IDF weighted: a
+term weighs (1 + ln occurrences) x idf, where idf comes from the recent
+articles' document frequencies blended with how common the term is in
+everyday language (`Terms.commonness`, worth PRIOR_ARTICLES articles), so
+that "China" or "United States" alone weighs little from the first article
+on. A story is the sum of its articles' vectors (its centroid); an article
+joins the story whose centroid it is closest to (cosine), if that reaches
+SAME_STORY, the story is open (its articles are within WINDOW of it) and,
+beyond NEAR of the story's dates, by FAR_PENALTY more. Articles without a
+date are judged on content alone.
+
+Matching is streaming: each article is matched once, in date order, against
+the stories of the recent articles; nothing is ever re-clustered. The
+thresholds are set on a labelled development set of real news (see
+docs/stories.md, which gives their margins).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .terms import Terms
+
+__all__ = ["FAR_PENALTY", "NEAR", "SAME_STORY", "WINDOW", "EventIndex", "Vector"]
+
+SAME_STORY = 0.20                  # cosine with a story's centroid
+DAY = 86_400.0
+WINDOW = 7 * DAY                   # a story further away in time than this is closed
+NEAR = 3 * DAY                     # further than this, a story must be closer by...
+FAR_PENALTY = 0.10                 # ...this much
+PRIOR_ARTICLES = 1000              # how many articles everyday language counts for
+ARTICLE_TERMS = 80                 # an article's vector keeps its most telling terms
+STORY_TERMS = 150                  # and a story's centroid its heaviest
+
+
+@dataclass(frozen=True, slots=True)
+class Vector:
+    """Term hashes (ascending) and their weights (unit length)."""
+
+    hashes: np.ndarray
+    weights: np.ndarray
+
+    def dot(self, other: Vector) -> float:
+        _, mine, theirs = np.intersect1d(self.hashes, other.hashes, assume_unique=True,
+                                         return_indices=True)
+        return float(np.dot(self.weights[mine], other.weights[theirs]))
+
+
+EMPTY = Vector(np.zeros(0, np.int64), np.zeros(0, np.float32))
+
+
+@dataclass(slots=True)
+class Story:
+    """A story as the index holds it: its articles' summed vectors, their dates."""
+
+    story_id: str
+    first: float = math.nan          # POSIX seconds of its earliest and latest dated article
+    last: float = math.nan
+    total: Vector = EMPTY            # the sum of its articles' vectors
+    members: list[tuple[str, Vector]] = field(default_factory=list)
+    centroid: Vector | None = None   # made from `total` when asked for
+
+    def add(self, article_id: str, vector: Vector, when: float) -> None:
+        self.members.append((article_id, vector))
+        self.total = _summed(self.total, vector)
+        self.centroid = None
+        if not math.isnan(when):
+            self.first = when if math.isnan(self.first) else min(self.first, when)
+            self.last = when if math.isnan(self.last) else max(self.last, when)
+
+    def center(self) -> Vector:
+        if self.centroid is None:
+            self.centroid = _top(self.total.hashes, self.total.weights, STORY_TERMS)
+        return self.centroid
+
+
+@dataclass(frozen=True, slots=True)
+class Closest:
+    """The story an article is closest to, and how close (after any time penalty)."""
+
+    story: Story
+    score: float
+    cosine: float
+
+
+class DocumentFrequencies:
+    """How many of the recent articles hold each term: sorted arrays, merged per batch."""
+
+    def __init__(self) -> None:
+        self.articles = 0
+        self._hashes = np.zeros(0, np.int64)
+        self._counts = np.zeros(0, np.float64)
+
+    def add(self, terms: Sequence[Terms]) -> None:
+        if not terms:
+            return
+        hashes = np.concatenate([self._hashes, *(t.hashes for t in terms)])
+        counts = np.concatenate([self._counts, np.ones(len(hashes) - len(self._hashes))])
+        self._hashes, inverse = np.unique(hashes, return_inverse=True)
+        self._counts = np.bincount(inverse, weights=counts)
+        self.articles += len(terms)
+
+    def idf(self, terms: Terms) -> np.ndarray:
+        at = np.minimum(np.searchsorted(self._hashes, terms.hashes), len(self._hashes) - 1)
+        held = self._counts[at] * (self._hashes[at] == terms.hashes) if len(self._hashes) \
+            else np.zeros(len(terms))
+        n = self.articles + PRIOR_ARTICLES
+        df = held + PRIOR_ARTICLES * terms.commonness
+        return np.maximum(0.0, np.log((n + 1) / (df + 0.5)))
+
+
+class EventIndex:
+    """The recent stories and their centroids, scored at once for each new article.
+
+    The centroids of the stories as they were before the batch sit in one
+    posting array sorted by term (a sparse matrix: one gather and one bincount
+    score them all); stories that the batch changed are scored one by one.
+    """
+
+    def __init__(self) -> None:
+        self.frequencies = DocumentFrequencies()
+        self.stories: dict[str, Story] = {}
+        self._order: list[Story] = []          # the stories of the posting array
+        self._rows: dict[str, int] = {}        # and the row of each
+        self._postings = (np.zeros(0, np.int64), np.zeros(0, np.int32),
+                          np.zeros(0, np.float32))
+        self._first = np.zeros(0)
+        self._last = np.zeros(0)
+        self._changed: dict[str, Story] = {}   # stories made or changed since the postings
+
+    def vector(self, terms: Terms) -> Vector:
+        """The article's TF-IDF vector: its ARTICLE_TERMS most telling terms, unit length."""
+        if not len(terms):
+            return EMPTY
+        weights = (1.0 + np.log(terms.weights)) * self.frequencies.idf(terms)
+        return _top(terms.hashes, weights.astype(np.float32), ARTICLE_TERMS)
+
+    def closest(self, vector: Vector, when: float) -> Closest | None:
+        """The open story closest to `vector` (an article dated `when`, or NaN)."""
+        if not len(vector.hashes):
+            return None
+        best: Closest | None = None
+        scores = self._scores(vector)
+        if len(scores):
+            scores -= self._penalty(self._first, self._last, when)
+            for story_id in self._changed:  # stale in the postings: scored below
+                if (row := self._rows.get(story_id)) is not None:
+                    scores[row] = -np.inf
+            top = int(np.argmax(scores))
+            if scores[top] > -1:
+                story = self._order[top]
+                best = Closest(story, float(scores[top]), float(scores[top])
+                               + float(self._penalty(story.first, story.last, when)))
+        for story in self._changed.values():
+            cosine = vector.dot(story.center())
+            score = cosine - float(self._penalty(story.first, story.last, when))
+            if best is None or score > best.score:
+                best = Closest(story, score, cosine)
+        return best if best is not None and best.score > -1 else None
+
+    def add(self, story_id: str, article_id: str, vector: Vector, when: float) -> Story:
+        """The article joins story `story_id` (a new one when the index has none)."""
+        story = self.stories.get(story_id)
+        if story is None:
+            story = self.stories[story_id] = Story(story_id)
+        story.add(article_id, vector, when)
+        self._changed[story_id] = story
+        return story
+
+    def refresh(self) -> None:
+        """Put every story's current centroid in the posting array (after a batch)."""
+        self._order = list(self.stories.values())
+        self._rows = {story.story_id: row for row, story in enumerate(self._order)}
+        centers = [story.center() for story in self._order]
+        lengths = np.fromiter((len(c.hashes) for c in centers), np.int64, len(centers))
+        hashes = np.concatenate([c.hashes for c in centers] or [EMPTY.hashes])
+        order = np.argsort(hashes, kind="stable")
+        rows = np.repeat(np.arange(len(centers), dtype=np.int32), lengths)
+        weights = np.concatenate([c.weights for c in centers] or [EMPTY.weights])
+        self._postings = (hashes[order], rows[order], weights[order])
+        self._first = np.fromiter((s.first for s in self._order), np.float64, len(centers))
+        self._last = np.fromiter((s.last for s in self._order), np.float64, len(centers))
+        self._changed = {}
+
+    def _scores(self, vector: Vector) -> np.ndarray:
+        """Each posted story's cosine with `vector` (its centroid as of the last refresh)."""
+        hashes, rows, weights = self._postings
+        if not len(hashes):
+            return np.zeros(0)
+        first = np.searchsorted(hashes, vector.hashes, "left")
+        held = np.searchsorted(hashes, vector.hashes, "right") - first
+        at = np.repeat(first - np.cumsum(held) + held, held) + np.arange(int(held.sum()))
+        return np.bincount(rows[at], weights=weights[at] * np.repeat(vector.weights, held),
+                           minlength=len(self._order)).astype(np.float64)  # (int64 if none)
+
+    @staticmethod
+    def _penalty(first: np.ndarray | float, last: np.ndarray | float, when: float):
+        """0 near a story, FAR_PENALTY beyond NEAR, 2 (never) beyond WINDOW; 0 when
+        either side has no date."""
+        if math.isnan(when):
+            return np.zeros_like(first) if isinstance(first, np.ndarray) else 0.0
+        with np.errstate(invalid="ignore"):
+            gap = np.fmax(when - last, first - when)  # NaN only where the story has no date
+            return np.where(gap > WINDOW, 2.0, np.where(gap > NEAR, FAR_PENALTY, 0.0))
+
+
+def _top(hashes: np.ndarray, weights: np.ndarray, k: int) -> Vector:
+    """The k heaviest terms, unit length, in hash order."""
+    if len(weights) > k:
+        keep = np.sort(np.argpartition(weights, len(weights) - k)[-k:])
+        hashes, weights = hashes[keep], weights[keep]
+    keep = weights > 0
+    hashes, weights = hashes[keep], weights[keep]
+    norm = float(np.sqrt(np.dot(weights, weights)))
+    return Vector(hashes, (weights / norm).astype(np.float32)) if norm else EMPTY
+
+
+def _summed(a: Vector, b: Vector) -> Vector:
+    """a + b, term by term (not normalised)."""
+    hashes, inverse = np.unique(np.concatenate([a.hashes, b.hashes]), return_inverse=True)
+    weights = np.bincount(inverse, weights=np.concatenate([a.weights, b.weights]))
+    return Vector(hashes, weights.astype(np.float32))
