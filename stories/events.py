@@ -53,6 +53,7 @@ class Vector:
 
 
 EMPTY = Vector(np.zeros(0, np.int64), np.zeros(0, np.float32))
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -73,6 +74,19 @@ class Story:
         if not math.isnan(when):
             self.first = when if math.isnan(self.first) else min(self.first, when)
             self.last = when if math.isnan(self.last) else max(self.last, when)
+
+    def closest_member(self, vector: Vector, among: int) -> str:
+        """The article of its latest `among` whose vector is closest to `vector` (one
+        pass over their terms, not one comparison each)."""
+        members = self.members[-among:]
+        hashes = np.concatenate([m.hashes for _, m in members])
+        weights = np.concatenate([m.weights for _, m in members])
+        rows = np.repeat(np.arange(len(members)), [len(m.hashes) for _, m in members])
+        at = np.minimum(np.searchsorted(vector.hashes, hashes), len(vector.hashes) - 1)
+        shared = vector.hashes[at] == hashes
+        dots = np.bincount(rows[shared], weights=weights[shared] * vector.weights[at[shared]],
+                           minlength=len(members))
+        return members[int(np.argmax(dots))][0]
 
     def center(self) -> Vector:
         if self.centroid is None:
@@ -120,7 +134,8 @@ class EventIndex:
 
     The centroids of the stories as they were before the batch sit in one
     posting array sorted by term (a sparse matrix: one gather and one bincount
-    score them all); stories that the batch changed are scored one by one.
+    score them all); stories that the batch changed are scored one by one, those
+    sharing a term with the article (found through a dict of their terms).
     """
 
     def __init__(self) -> None:
@@ -133,6 +148,7 @@ class EventIndex:
         self._first = np.zeros(0)
         self._last = np.zeros(0)
         self._changed: dict[str, Story] = {}   # stories made or changed since the postings
+        self._changed_terms: dict[int, set[str]] = {}  # their terms -> their ids
 
     def vector(self, terms: Terms) -> Vector:
         """The article's TF-IDF vector: its ARTICLE_TERMS most telling terms, unit length."""
@@ -148,7 +164,7 @@ class EventIndex:
         best: Closest | None = None
         scores = self._scores(vector)
         if len(scores):
-            scores -= self._penalty(self._first, self._last, when)
+            scores -= self._penalties(when)
             for story_id in self._changed:  # stale in the postings: scored below
                 if (row := self._rows.get(story_id)) is not None:
                     scores[row] = -np.inf
@@ -156,10 +172,14 @@ class EventIndex:
             if scores[top] > -1:
                 story = self._order[top]
                 best = Closest(story, float(scores[top]), float(scores[top])
-                               + float(self._penalty(story.first, story.last, when)))
-        for story in self._changed.values():
+                               + _penalty(story.first, story.last, when))
+        sharing: set[str] = set()
+        for term in vector.hashes.tolist():
+            sharing |= self._changed_terms.get(term, _NONE)
+        for story_id in sorted(sharing):  # (sorted: ties go the same way every run)
+            story = self._changed[story_id]
             cosine = vector.dot(story.center())
-            score = cosine - float(self._penalty(story.first, story.last, when))
+            score = cosine - _penalty(story.first, story.last, when)
             if best is None or score > best.score:
                 best = Closest(story, score, cosine)
         return best if best is not None and best.score > -1 else None
@@ -171,6 +191,8 @@ class EventIndex:
             story = self.stories[story_id] = Story(story_id)
         story.add(article_id, vector, when)
         self._changed[story_id] = story
+        for term in vector.hashes.tolist():
+            self._changed_terms.setdefault(term, set()).add(story_id)
         return story
 
     def refresh(self) -> None:
@@ -186,7 +208,7 @@ class EventIndex:
         self._postings = (hashes[order], rows[order], weights[order])
         self._first = np.fromiter((s.first for s in self._order), np.float64, len(centers))
         self._last = np.fromiter((s.last for s in self._order), np.float64, len(centers))
-        self._changed = {}
+        self._changed, self._changed_terms = {}, {}
 
     def _scores(self, vector: Vector) -> np.ndarray:
         """Each posted story's cosine with `vector` (its centroid as of the last refresh)."""
@@ -199,15 +221,23 @@ class EventIndex:
         return np.bincount(rows[at], weights=weights[at] * np.repeat(vector.weights, held),
                            minlength=len(self._order)).astype(np.float64)  # (int64 if none)
 
-    @staticmethod
-    def _penalty(first: np.ndarray | float, last: np.ndarray | float, when: float):
-        """0 near a story, FAR_PENALTY beyond NEAR, 2 (never) beyond WINDOW; 0 when
-        either side has no date."""
+    def _penalties(self, when: float) -> np.ndarray:
+        """`_penalty` of every posted story at once."""
         if math.isnan(when):
-            return np.zeros_like(first) if isinstance(first, np.ndarray) else 0.0
+            return np.zeros(len(self._first))
         with np.errstate(invalid="ignore"):
-            gap = np.fmax(when - last, first - when)  # NaN only where the story has no date
+            gap = np.fmax(when - self._last, self._first - when)  # NaN: a story undated
             return np.where(gap > WINDOW, 2.0, np.where(gap > NEAR, FAR_PENALTY, 0.0))
+
+
+def _penalty(first: float, last: float, when: float) -> float:
+    """What a story's distance in time takes off an article's cosine with it: nothing
+    within NEAR, FAR_PENALTY within WINDOW, 2 (never joins) beyond; nothing when the
+    article or every article of the story has no date."""
+    if math.isnan(when) or math.isnan(first):
+        return 0.0
+    gap = max(when - last, first - when)
+    return 2.0 if gap > WINDOW else FAR_PENALTY if gap > NEAR else 0.0
 
 
 def _top(hashes: np.ndarray, weights: np.ndarray, k: int) -> Vector:

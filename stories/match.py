@@ -134,8 +134,7 @@ class StoryMatcher:
                                  development=development(article.lead, _NOTHING))
         story = close.story
         # the closest of its latest articles (a long story's earliest ones are far)
-        related = max(story.members[-RELATED_AMONG:],
-                      key=lambda member: vector.dot(member[1]))[0]
+        related = story.closest_member(vector, RELATED_AMONG)
         later = not math.isnan(article.when) and not math.isnan(story.first) \
             and article.when - story.first > DEVELOPMENT_AFTER
         return StoryDecision(
@@ -196,10 +195,10 @@ def _evidence(vector: Vector, center: Vector, terms: Terms) -> tuple[Evidence, .
         if kind == "name":
             entry[:2] = label, kind
     # and a name's words are the name ("tokayev" is "Kassym-Jomart Tokayev")
-    names = [e for e in merged.values() if e[1] == "name"]
+    names = [(e, _words(e[0])) for e in merged.values() if e[1] == "name"]
     for key, entry in list(merged.items()):
         if entry[1] != "name":
-            owner = next((n for n in names if key in _words(n[0])), None)
+            owner = next((n for n, words in names if key in words), None)
             if owner is not None:
                 owner[2] += entry[2]
                 del merged[key]

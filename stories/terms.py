@@ -249,7 +249,9 @@ def _guess_language(text: str, label: str | None = None) -> str:
 
 @cache
 def _function_words(language: str) -> frozenset[str]:
-    return frozenset(w for w, c in _commonness(language).items() if c >= _UBIQUITOUS)
+    """The words nearly every text of `language` holds ("und", "the", "les")."""
+    return frozenset(word for bucket in _buckets(language, _UBIQUITOUS_CB)
+                     for word in bucket)
 
 
 @cache
@@ -262,13 +264,33 @@ def _languages() -> frozenset[str]:
 @cache
 def _commonness(language: str) -> dict[str, float]:
     """The share of typical articles that hold each (folded) word of wordfreq's
-    small list for `language` (words under one in a million are not listed: rare)."""
-    from wordfreq import get_frequency_dict
-
+    small list for `language` (words under one in a million are not listed: rare).
+    (Leaving out the words under one article in 500 saved 5 MB a language and
+    cost a point of recall on the development set.)"""
     frequency: Counter[str] = Counter()
-    for word, share in get_frequency_dict(language, "small").items():
-        frequency[_fold(word)] += share
+    for minus_cb, bucket in enumerate(_buckets(language)):
+        share = 10 ** (-minus_cb / 100)
+        for word in bucket:
+            frequency[_fold(word)] += share
     return {word: 1 - math.exp(-_TYPICAL_WORDS * f) for word, f in frequency.items()}
+
+
+def _buckets(language: str, down_to: int | None = None) -> list[list[str]]:
+    """wordfreq's small list for `language`: its words by frequency, one list per
+    centibel (bucket i holds the words of frequency 10^(-i/100)), down to `down_to`.
+    Read from its file, not through wordfreq's caches, which keep every language
+    read for the life of the process (about 10 MB each)."""
+    from wordfreq import available_languages, read_cBpack
+
+    return read_cBpack(available_languages("small")[language])[:down_to]
+
+
+def _centibels(commonness: float) -> int:
+    """How many of wordfreq's buckets hold the words at least this common."""
+    return int(-100 * math.log10(-math.log(1 - commonness) / _TYPICAL_WORDS)) + 1
+
+
+_UBIQUITOUS_CB = _centibels(_UBIQUITOUS)
 
 
 def word_hashes(text: str, language: str | None = None) -> tuple[np.ndarray, np.ndarray]:
