@@ -88,13 +88,13 @@ def run(articles: list[Labelled], mode: str, now: datetime) -> dict[str, tuple]:
     ("batch") or a publication day at a time ("daily", undated ones last)."""
     from newswatch.stories.copies import fingerprint
     from newswatch.stories.match import StoryArticle, StoryMatcher
-    from newswatch.stories.novelty import lead_sentences
+    from newswatch.stories.novelty import read_lead
     from newswatch.stories.terms import article_terms
 
     def arrival(a: Labelled) -> StoryArticle:
         text = f"{a.title}\n\n{a.text}" if a.title else a.text
         return StoryArticle(a.article_id, now, a.published_at, article_terms(a.title, text),
-                            fingerprint(text), lead=lead_sentences(text, a.title))
+                            fingerprint(text), lead=read_lead(text, a.title))
 
     matcher = StoryMatcher()
     if mode == "batch":

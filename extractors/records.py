@@ -74,11 +74,12 @@ class Article:
     mentions: list[Mention] = field(default_factory=list)
     people: list[PersonMention] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
-    # what story matching compares (newswatch.stories: the copy Fingerprint of the
-    # text, its Terms) and identity's content_hash of text, when computed ahead
-    # (in a worker process, on every core)
+    # what story matching reads (newswatch.stories: the copy Fingerprint of the
+    # text, its Terms, the lead sentences of the body) and identity's content_hash
+    # of text, when computed ahead (in a worker process, on every core)
     fingerprint: object | None = None
     terms: object | None = None
+    lead: object | None = None
     text_hash: str | None = None
 
 

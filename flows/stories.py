@@ -22,7 +22,7 @@ import duckdb
 from newswatch.extractors.records import Article
 from newswatch.stories.copies import Fingerprint, fingerprint
 from newswatch.stories.match import StoryArticle, StoryMatcher
-from newswatch.stories.novelty import lead_sentences
+from newswatch.stories.novelty import Lead, read_lead
 from newswatch.stories.terms import Terms, article_terms
 from newswatch.warehouse.load import NewArticles, StoryRows
 from newswatch.warehouse.stories import recent_articles, terms_version
@@ -72,6 +72,6 @@ def story_article(aid: str, article: Article, now: datetime) -> StoryArticle:
     published = article.published_at
     if published is not None and (published.tzinfo is None or published > now + _FUTURE):
         published = None
-    return StoryArticle(aid, now, published, terms, copy,
-                        lead=lead_sentences(article.text, article.title),
-                        language=article.language)
+    lead = article.lead if isinstance(article.lead, Lead) else read_lead(
+        article.text, article.title, article.language)
+    return StoryArticle(aid, now, published, terms, copy, lead=lead, language=article.language)

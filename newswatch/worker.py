@@ -16,6 +16,7 @@ from newswatch.extractors.identity import content_hash
 from newswatch.extractors.tagging import Tagger
 from newswatch.extractors.watchlist import load_watchlist
 from newswatch.stories.copies import fingerprint
+from newswatch.stories.novelty import read_lead
 from newswatch.stories.terms import article_terms
 
 _tagger: Tagger | None = None
@@ -44,6 +45,7 @@ def extract_and_tag(html: str, url: str | None) -> Extraction:
         article.fingerprint = fingerprint(article.text)
         article.terms = article_terms(article.title, article.text, article.mentions,
                                       article.language)
+        article.lead = read_lead(article.text, article.title, article.language)
         article.text_hash = content_hash(article.text)
         extraction.article.raw = ""  # the caller holds the page already
     extraction.seconds = (extracted - started, time.perf_counter() - extracted)

@@ -64,29 +64,44 @@ class Story:
     first: float = math.nan          # POSIX seconds of its earliest and latest dated article
     last: float = math.nan
     total: Vector = EMPTY            # the sum of its articles' vectors
-    members: list[tuple[str, Vector]] = field(default_factory=list)
+    members: list[tuple[str, Vector, float]] = field(default_factory=list)
     centroid: Vector | None = None   # made from `total` when asked for
 
     def add(self, article_id: str, vector: Vector, when: float) -> None:
-        self.members.append((article_id, vector))
+        self.members.append((article_id, vector, when))
         self.total = _summed(self.total, vector)
         self.centroid = None
         if not math.isnan(when):
             self.first = when if math.isnan(self.first) else min(self.first, when)
             self.last = when if math.isnan(self.last) else max(self.last, when)
 
+    def add_many(self, members: Sequence[tuple[str, Vector, float]]) -> None:
+        """`add` for several articles, with one sum."""
+        self.members += members
+        self.total = _summed(self.total, *(vector for _, vector, _ in members))
+        self.centroid = None
+        dated = [when for _, _, when in members if not math.isnan(when)]
+        if dated:
+            self.first = min(dated) if math.isnan(self.first) else min(self.first, *dated)
+            self.last = max(dated) if math.isnan(self.last) else max(self.last, *dated)
+
+    def drop(self, article_ids: set[str]) -> None:
+        """Take these articles out of the story (a matcher's oldest, pruned)."""
+        gone = [m for m in self.members if m[0] in article_ids]
+        self.members = [m for m in self.members if m[0] not in article_ids]
+        total = _summed(self.total, *(Vector(v.hashes, -v.weights) for _, v, _ in gone))
+        keep = total.weights > 1e-6  # (what float rounding leaves of a term taken out)
+        self.total = Vector(total.hashes[keep], total.weights[keep])
+        self.centroid = None
+        dated = [when for _, _, when in self.members if not math.isnan(when)]
+        self.first = min(dated) if dated else math.nan
+        self.last = max(dated) if dated else math.nan
+
     def closest_member(self, vector: Vector, among: int) -> str:
         """The article of its latest `among` whose vector is closest to `vector` (one
         pass over their terms, not one comparison each)."""
         members = self.members[-among:]
-        hashes = np.concatenate([m.hashes for _, m in members])
-        weights = np.concatenate([m.weights for _, m in members])
-        rows = np.repeat(np.arange(len(members)), [len(m.hashes) for _, m in members])
-        at = np.minimum(np.searchsorted(vector.hashes, hashes), len(vector.hashes) - 1)
-        shared = vector.hashes[at] == hashes
-        dots = np.bincount(rows[shared], weights=weights[shared] * vector.weights[at[shared]],
-                           minlength=len(members))
-        return members[int(np.argmax(dots))][0]
+        return members[int(np.argmax(_dots(vector, [m for _, m, _ in members])))][0]
 
     def center(self) -> Vector:
         if self.centroid is None:
@@ -114,11 +129,26 @@ class DocumentFrequencies:
     def add(self, terms: Sequence[Terms]) -> None:
         if not terms:
             return
-        hashes = np.concatenate([self._hashes, *(t.hashes for t in terms)])
-        counts = np.concatenate([self._counts, np.ones(len(hashes) - len(self._hashes))])
-        self._hashes, inverse = np.unique(hashes, return_inverse=True)
-        self._counts = np.bincount(inverse, weights=counts)
+        hashes, counts = np.unique(np.concatenate([t.hashes for t in terms]),
+                                   return_counts=True)
+        held = _holds(self._hashes, hashes)
+        self._counts[np.searchsorted(self._hashes, hashes[held])] += counts[held]
+        at = np.searchsorted(self._hashes, hashes[~held])  # (sorted in, not sorted again)
+        self._hashes = np.insert(self._hashes, at, hashes[~held])
+        self._counts = np.insert(self._counts, at, counts[~held].astype(np.float64))
         self.articles += len(terms)
+
+    def remove(self, terms: Sequence[Terms]) -> None:
+        """The articles of `terms` are no longer among the recent ones."""
+        if not terms:
+            return
+        hashes, counts = np.unique(np.concatenate([t.hashes for t in terms]),
+                                   return_counts=True)
+        held = _holds(self._hashes, hashes)
+        self._counts[np.searchsorted(self._hashes, hashes[held])] -= counts[held]
+        kept = self._counts > 0
+        self._hashes, self._counts = self._hashes[kept], self._counts[kept]
+        self.articles -= len(terms)
 
     def idf(self, terms: Terms) -> np.ndarray:
         at = np.minimum(np.searchsorted(self._hashes, terms.hashes), len(self._hashes) - 1)
@@ -149,6 +179,7 @@ class EventIndex:
         self._last = np.zeros(0)
         self._changed: dict[str, Story] = {}   # stories made or changed since the postings
         self._changed_terms: dict[int, set[str]] = {}  # their terms -> their ids
+        self._stale: list[int] = []            # the rows of those in the postings
 
     def vector(self, terms: Terms) -> Vector:
         """The article's TF-IDF vector: its ARTICLE_TERMS most telling terms, unit length."""
@@ -165,20 +196,18 @@ class EventIndex:
         scores = self._scores(vector)
         if len(scores):
             scores -= self._penalties(when)
-            for story_id in self._changed:  # stale in the postings: scored below
-                if (row := self._rows.get(story_id)) is not None:
-                    scores[row] = -np.inf
+            scores[self._stale] = -np.inf  # changed since posted: scored below
             top = int(np.argmax(scores))
             if scores[top] > -1:
                 story = self._order[top]
                 best = Closest(story, float(scores[top]), float(scores[top])
                                + _penalty(story.first, story.last, when))
         sharing: set[str] = set()
-        for term in vector.hashes.tolist():
+        for term in _telling(vector).tolist():
             sharing |= self._changed_terms.get(term, _NONE)
-        for story_id in sorted(sharing):  # (sorted: ties go the same way every run)
-            story = self._changed[story_id]
-            cosine = vector.dot(story.center())
+        candidates = [self._changed[s] for s in sorted(sharing)]  # (sorted: the same ties)
+        cosines = _dots(vector, [story.center() for story in candidates])
+        for story, cosine in zip(candidates, cosines.tolist(), strict=True):
             score = cosine - _penalty(story.first, story.last, when)
             if best is None or score > best.score:
                 best = Closest(story, score, cosine)
@@ -190,10 +219,40 @@ class EventIndex:
         if story is None:
             story = self.stories[story_id] = Story(story_id)
         story.add(article_id, vector, when)
+        if story_id not in self._changed and (row := self._rows.get(story_id)) is not None:
+            self._stale.append(row)
         self._changed[story_id] = story
         for term in vector.hashes.tolist():
             self._changed_terms.setdefault(term, set()).add(story_id)
         return story
+
+    def add_many(self, entries: Sequence[tuple[str, str, Vector, float]]) -> None:
+        """Add (story id, article id, vector, date) entries in bulk, as a run's start or a
+        pruning does: one sum per story, not one per article; then `refresh`."""
+        grouped: dict[str, list[tuple[str, Vector, float]]] = {}
+        for story_id, article_id, vector, when in entries:
+            grouped.setdefault(story_id, []).append((article_id, vector, when))
+        for story_id, members in grouped.items():
+            story = self.stories.get(story_id)
+            if story is None:
+                story = self.stories[story_id] = Story(story_id)
+            story.add_many(members)
+        self.refresh()
+
+    def remove(self, entries: Sequence[tuple[str, str]]) -> None:
+        """Take (story id, article id) entries out (a matcher's oldest articles, pruned:
+        their stories go when nothing is left of them); then `refresh`."""
+        grouped: dict[str, set[str]] = {}
+        for story_id, article_id in entries:
+            grouped.setdefault(story_id, set()).add(article_id)
+        for story_id, article_ids in grouped.items():
+            story = self.stories.get(story_id)
+            if story is None:
+                continue
+            story.drop(article_ids)
+            if not story.members:
+                del self.stories[story_id]
+        self.refresh()
 
     def refresh(self) -> None:
         """Put every story's current centroid in the posting array (after a batch)."""
@@ -208,7 +267,7 @@ class EventIndex:
         self._postings = (hashes[order], rows[order], weights[order])
         self._first = np.fromiter((s.first for s in self._order), np.float64, len(centers))
         self._last = np.fromiter((s.last for s in self._order), np.float64, len(centers))
-        self._changed, self._changed_terms = {}, {}
+        self._changed, self._changed_terms, self._stale = {}, {}, []
 
     def _scores(self, vector: Vector) -> np.ndarray:
         """Each posted story's cosine with `vector` (its centroid as of the last refresh)."""
@@ -240,6 +299,37 @@ def _penalty(first: float, last: float, when: float) -> float:
     return 2.0 if gap > WINDOW else FAR_PENALTY if gap > NEAR else 0.0
 
 
+def _dots(vector: Vector, others: Sequence[Vector]) -> np.ndarray:
+    """`vector.dot(other)` for each of `others`, in one pass over their terms."""
+    if not others or not len(vector.hashes):
+        return np.zeros(len(others))
+    hashes = np.concatenate([o.hashes for o in others])
+    weights = np.concatenate([o.weights for o in others])
+    rows = np.repeat(np.arange(len(others)), [len(o.hashes) for o in others])
+    at = np.minimum(np.searchsorted(vector.hashes, hashes), len(vector.hashes) - 1)
+    shared = vector.hashes[at] == hashes
+    return np.bincount(rows[shared], weights=(weights[shared] * vector.weights[at[shared]]
+                                              ).astype(np.float64), minlength=len(others))
+
+
+def _telling(vector: Vector) -> np.ndarray:
+    """The article's heaviest terms, enough of them that a story sharing none of them
+    could not reach SAME_STORY: the rest weigh less than that together (Cauchy-Schwarz),
+    so only the stories holding one of these need scoring."""
+    order = np.argsort(-vector.weights)
+    tail = np.sqrt(np.cumsum(np.square(vector.weights[order][::-1]))[::-1])  # norm from i on
+    enough = int(np.argmax(tail < SAME_STORY)) if tail[-1] < SAME_STORY else len(order)
+    return vector.hashes[order[:enough]]
+
+
+def _holds(ordered: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Which of the query values the sorted array holds (a boolean mask)."""
+    if not len(ordered):
+        return np.zeros(len(query), bool)
+    at = np.minimum(np.searchsorted(ordered, query), len(ordered) - 1)
+    return ordered[at] == query
+
+
 def _top(hashes: np.ndarray, weights: np.ndarray, k: int) -> Vector:
     """The k heaviest terms, unit length, in hash order."""
     if len(weights) > k:
@@ -251,8 +341,9 @@ def _top(hashes: np.ndarray, weights: np.ndarray, k: int) -> Vector:
     return Vector(hashes, (weights / norm).astype(np.float32)) if norm else EMPTY
 
 
-def _summed(a: Vector, b: Vector) -> Vector:
-    """a + b, term by term (not normalised)."""
-    hashes, inverse = np.unique(np.concatenate([a.hashes, b.hashes]), return_inverse=True)
-    weights = np.bincount(inverse, weights=np.concatenate([a.weights, b.weights]))
+def _summed(*vectors: Vector) -> Vector:
+    """The vectors' sum, term by term (not normalised)."""
+    hashes, inverse = np.unique(np.concatenate([v.hashes for v in vectors]),
+                                return_inverse=True)
+    weights = np.bincount(inverse, weights=np.concatenate([v.weights for v in vectors]))
     return Vector(hashes, weights.astype(np.float32))

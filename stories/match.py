@@ -22,7 +22,7 @@ import numpy as np
 
 from .copies import Candidate, CopyIndex, Fingerprint
 from .events import DAY, SAME_STORY, EventIndex, Vector
-from .novelty import development
+from .novelty import NO_LEAD, Lead, development
 from .terms import Terms
 
 __all__ = ["Evidence", "StoryArticle", "StoryDecision", "StoryMatcher"]
@@ -45,7 +45,7 @@ class StoryArticle:
     terms: Terms
     fingerprint: Fingerprint
     story_id: str | None = None
-    lead: tuple[str, ...] = ()      # its first sentences (novelty.lead_sentences)
+    lead: Lead = NO_LEAD            # its first sentences (novelty.read_lead)
     language: str | None = None
 
     @property
@@ -81,7 +81,8 @@ class StoryMatcher:
     """The recent stories, and the matching of new articles against them."""
 
     def __init__(self, history: Sequence[StoryArticle] = ()):
-        self._kept: list[StoryArticle] = []   # the articles the index holds, by arrival
+        # the articles the index holds, by arrival, with their vectors
+        self._kept: list[tuple[StoryArticle, Vector]] = []
         self.copies = CopyIndex()
         self.events = EventIndex()
         self._load(history)
@@ -95,11 +96,8 @@ class StoryMatcher:
                                       a.first_seen_at, a.fingerprint) for a in history])
         self.copies.forget_batch()
         self.events.frequencies.add([a.terms for a in history])
-        for article in _in_date_order(history):
-            self.events.add(article.story_id or article.article_id, article.article_id,
-                            self.events.vector(article.terms), article.when)
-        self.events.refresh()
-        self._kept = [_plain(a) for a in history]
+        self._kept = [(_plain(a), self.events.vector(a.terms)) for a in history]
+        self._index_kept()
 
     def match(self, arrivals: Sequence[StoryArticle]) -> list[StoryDecision]:
         """Decide each new article's story, in date order; return the decisions in the
@@ -115,7 +113,7 @@ class StoryMatcher:
             decided[article.article_id] = decision
             self.copies.set_story(position, decision.story_id)
             self.events.add(decision.story_id, article.article_id, vector, article.when)
-            self._kept.append(_plain(article, decision.story_id))
+            self._kept.append((_plain(article, decision.story_id), vector))
         self.copies.forget_batch()
         self.events.refresh()
         if len(self._kept) > MAX_ARTICLES + MAX_ARTICLES // 5:
@@ -144,17 +142,19 @@ class StoryMatcher:
 
     def _prune(self) -> None:
         """Keep the MAX_ARTICLES most recent articles (by first seen): a long run's
-        memory stays flat. The event index is made again from their terms."""
-        self._kept.sort(key=lambda a: a.first_seen_at)
-        kept = self._kept[-MAX_ARTICLES:]
+        memory stays flat. The others are taken out of their stories and of the
+        document frequencies."""
+        self._kept.sort(key=lambda kept: kept[0].first_seen_at)
+        gone = [a for a, _ in self._kept[:-MAX_ARTICLES]]
+        self._kept = self._kept[-MAX_ARTICLES:]
         self.copies = self.copies.pruned(MAX_ARTICLES)
-        self.events = EventIndex()
-        self.events.frequencies.add([a.terms for a in kept])
-        for article in _in_date_order(kept):
-            self.events.add(article.story_id or article.article_id, article.article_id,
-                            self.events.vector(article.terms), article.when)
-        self.events.refresh()
-        self._kept = kept
+        self.events.frequencies.remove([a.terms for a in gone])
+        self.events.remove([(a.story_id or a.article_id, a.article_id) for a in gone])
+
+    def _index_kept(self) -> None:
+        vectors = {a.article_id: v for a, v in self._kept}
+        self.events.add_many([(a.story_id or a.article_id, a.article_id, vectors[a.article_id],
+                               a.when) for a in _in_date_order([a for a, _ in self._kept])])
 
 
 def _in_date_order(articles: Sequence[StoryArticle]) -> list[StoryArticle]:
@@ -170,7 +170,7 @@ def _plain(article: StoryArticle, story_id: str | None = None) -> StoryArticle:
     if terms.labels:
         terms = replace(terms, labels=(), kinds="")
     return replace(article, terms=terms, fingerprint=_NO_FINGERPRINT,
-                   story_id=story_id or article.story_id, lead=())
+                   story_id=story_id or article.story_id, lead=NO_LEAD)
 
 
 _NO_FINGERPRINT = Fingerprint(frozenset())

@@ -7,12 +7,14 @@ coverage lacks (rare words weigh more than common ones: "Hokkaido" more than
 first). The sentence that adds most is the article's one-line development;
 for the digest, the day's best few.
 
-    line = development(lead_sentences, covered_hashes)
+    lead = read_lead(text, title)          # in the extraction workers
+    line = development(lead, covered_hashes)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,14 +22,36 @@ from newswatch.extractors.sentences import sentence_spans
 
 from .terms import word_hashes
 
-__all__ = ["development", "lead_sentences", "novel_sentences"]
+__all__ = ["NO_LEAD", "Lead", "development", "lead_sentences", "novel_sentences", "read_lead"]
 
 LEAD_SENTENCES = 6          # where an article says what happened
 MIN_CHARS, MAX_CHARS = 40, 320
 # each sentence further down weighs this much less than the one before it
 POSITION_DECAY = 0.75
+_LEAD_CHARS = 2500          # where those sentences are looked for
 # a sentence must bring at least this share of new content to count as news
 MIN_NEW_SHARE = 0.35
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """An article's first sentences, each with its words' hashes and how much each word
+    says (`terms.word_hashes`): read once, where the article is extracted."""
+
+    sentences: tuple[str, ...]
+    words: tuple[tuple[np.ndarray, np.ndarray], ...]
+
+    @classmethod
+    def of(cls, sentences: Sequence[str], language: str | None = None) -> Lead:
+        return cls(tuple(sentences), tuple(word_hashes(s, language) for s in sentences))
+
+
+NO_LEAD = Lead((), ())
+
+
+def read_lead(text: str, title: str | None = None, language: str | None = None) -> Lead:
+    """The Lead of an article (`lead_sentences`)."""
+    return Lead.of(lead_sentences(text, title), language)
 
 
 def lead_sentences(text: str, title: str | None = None, count: int = LEAD_SENTENCES,
@@ -35,7 +59,7 @@ def lead_sentences(text: str, title: str | None = None, count: int = LEAD_SENTEN
     """The first `count` sentences of an article's body that read as sentences."""
     body = text[len(title):] if title and text.startswith(title) else text
     out = []
-    for start, end in sentence_spans(body[:4000]):
+    for start, end in sentence_spans(body[:_LEAD_CHARS]):
         sentence = " ".join(body[start:end].split())
         if MIN_CHARS <= len(sentence) <= MAX_CHARS and sentence[-1:] in ".!?\"”'’":
             out.append(sentence)
@@ -44,14 +68,15 @@ def lead_sentences(text: str, title: str | None = None, count: int = LEAD_SENTEN
     return tuple(out)
 
 
-def novel_sentences(sentences: Iterable[str], covered: np.ndarray, limit: int = 2,
+def novel_sentences(sentences: Iterable[str] | Lead, covered: np.ndarray, limit: int = 2,
                     language: str | None = None) -> list[tuple[float, str]]:
     """The `limit` sentences that add most to `covered` (sorted term hashes), with how
     much each adds (its place counted), best first; sentences that are mostly what
     the story said already are left out."""
+    lead = sentences if isinstance(sentences, Lead) else Lead.of(list(sentences), language)
     found = []
-    for position, sentence in enumerate(sentences):
-        hashes, values = word_hashes(sentence, language)
+    for position, (sentence, (hashes, values)) in enumerate(
+            zip(lead.sentences, lead.words, strict=True)):
         total = float(values.sum())
         if not total:
             continue
@@ -62,15 +87,17 @@ def novel_sentences(sentences: Iterable[str], covered: np.ndarray, limit: int = 
     return [(news, sentence) for news, _, sentence in found[:limit]]
 
 
-def development(sentences: Sequence[str], covered: np.ndarray,
+def development(lead: Lead | Sequence[str], covered: np.ndarray,
                 language: str | None = None) -> str | None:
-    """The sentence of `sentences` (an article's lead) that adds most to what the story
-    covered; the first one when the story is new (nothing covered)."""
+    """The sentence of an article's lead that adds most to what the story covered; the
+    first one when the story is new (nothing covered)."""
+    sentences = lead.sentences if isinstance(lead, Lead) else tuple(lead)
     if not sentences:
         return None
     if not len(covered):
         return sentences[0]
-    best = novel_sentences(sentences, covered, 1, language)
+    best = novel_sentences(lead if isinstance(lead, Lead) else sentences, covered, 1,
+                           language)
     return best[0][1] if best else None
 
 

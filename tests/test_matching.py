@@ -17,7 +17,7 @@ import pytest
 from newswatch.stories.copies import fingerprint
 from newswatch.stories.events import SAME_STORY, WINDOW, DocumentFrequencies, EventIndex
 from newswatch.stories.match import MAX_ARTICLES, StoryArticle, StoryMatcher
-from newswatch.stories.novelty import lead_sentences
+from newswatch.stories.novelty import read_lead
 from newswatch.stories.terms import article_terms
 
 EVENTS = Path(__file__).parent / "stories" / "events"
@@ -41,7 +41,7 @@ def article(name: str, published: datetime | None | bool = True, aid: str | None
     title, text, when = page(name)
     return StoryArticle(aid or name, NOW, when if published is True else published or None,
                         article_terms(title, text), fingerprint(text),
-                        lead=lead_sentences(text, title))
+                        lead=read_lead(text, title))
 
 
 def stories(decisions) -> dict[str, set[str]]:
@@ -202,3 +202,36 @@ def test_a_long_run_keeps_at_most_max_articles(monkeypatch):
 def test_each_report_alone_joins_the_first(name):
     decisions = StoryMatcher().match([article("ferry_wire"), article(name)])
     assert decisions[1].story_id == "ferry_wire"
+
+
+def test_pruning_takes_the_oldest_out_as_if_they_had_never_come(monkeypatch):
+    import newswatch.stories.match as match
+
+    monkeypatch.setattr(match, "MAX_ARTICLES", 5)
+    matcher = StoryMatcher()
+    names = FERRY + BOJ + ["japan_baseball"]  # 7 articles, one a batch: 2 pruned
+    for k, name in enumerate(names):
+        arrival = replace(article(name), first_seen_at=NOW + timedelta(hours=k))
+        matcher.match([arrival])
+    kept = [a for a, _ in matcher._kept]
+    assert [a.article_id for a in kept] == names[-5:] and len(matcher.copies) == 5
+    assert matcher.events.frequencies.articles == 5
+    members = {aid for s in matcher.events.stories.values() for aid, _, _ in s.members}
+    assert members == set(names[-5:])
+    # a story's sum is what its kept articles' vectors add up to
+    vectors = {a.article_id: v for a, v in matcher._kept}
+    for story in matcher.events.stories.values():
+        expected = {}
+        for aid, _, _ in story.members:
+            for h, w in zip(vectors[aid].hashes.tolist(), vectors[aid].weights.tolist(),
+                            strict=True):
+                expected[h] = expected.get(h, 0.0) + w
+        got = dict(zip(story.total.hashes.tolist(), story.total.weights.tolist(),
+                       strict=True))
+        assert got.keys() == expected.keys()
+        assert all(abs(got[h] - expected[h]) < 1e-5 for h in got)
+    # and the document frequencies are those of the kept articles
+    fresh = DocumentFrequencies()
+    fresh.add([a.terms for a in kept])
+    probe = article("ferry_toll_rises").terms
+    assert np.allclose(matcher.events.frequencies.idf(probe), fresh.idf(probe))

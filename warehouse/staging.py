@@ -30,6 +30,7 @@ import numpy as np
 from newswatch.extractors.fetch import Attempt, FetchResult
 from newswatch.extractors.records import Article, Mention, PersonMention, Quote, Reject
 from newswatch.stories.copies import Fingerprint, fingerprint_from_row, fingerprint_to_row
+from newswatch.stories.novelty import Lead
 from newswatch.stories.terms import Terms
 
 from .bulk import append, transaction
@@ -51,6 +52,7 @@ CREATE TEMP TABLE staged (
                                    end_char INTEGER, sentence VARCHAR, form VARCHAR)[],
                    sketch BIGINT[], term_hashes BIGINT[], term_weights FLOAT[],
                    term_commonness FLOAT[], term_labels VARCHAR[], term_kinds VARCHAR,
+                   lead VARCHAR[],
                    people STRUCT(name VARCHAR, surface VARCHAR, start_char INTEGER,
                                  end_char INTEGER, sentence VARCHAR, cue VARCHAR,
                                  near_watched BOOLEAN)[],
@@ -178,6 +180,7 @@ def _row(seq: int, page: Page) -> tuple:
             "term_commonness": terms.commonness.tolist() if terms else None,
             "term_labels": list(terms.labels) if terms else None,
             "term_kinds": terms.kinds if terms else None,
+            "lead": list(a.lead.sentences) if isinstance(a.lead, Lead) else None,
             "people": [asdict(p) for p in a.people],
             "quotes": [asdict(q) for q in a.quotes],
         }
@@ -215,5 +218,7 @@ def _page(row: tuple) -> Page:
                 np.asarray(article["term_weights"], np.float32),
                 np.asarray(article["term_commonness"], np.float32),
                 tuple(article["term_labels"]), article["term_kinds"]),
+            lead=None if article["lead"] is None else Lead.of(article["lead"],
+                                                              article["language"]),
         )
     return Page(fetch, article=found, reject=Reject(**reject) if reject else None)
