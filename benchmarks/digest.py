@@ -124,14 +124,15 @@ def time_digest(path: Path, day: date) -> tuple[float, int, int]:
 
 
 def synthetic_articles(n: int, seed: int, now: datetime) -> list:
-    """n tagged articles as extraction workers hand them over (fingerprints and
-    content hashes computed)."""
+    """n tagged articles as extraction workers hand them over (copy fingerprints,
+    terms, leads and content hashes computed)."""
     import numpy as np
 
     from newswatch.extractors.identity import content_hash
     from newswatch.extractors.records import Article, Mention
     from newswatch.extractors.watchlist import load_watchlist
     from newswatch.stories.copies import Fingerprint
+    from newswatch.stories.novelty import read_lead
     from newswatch.stories.terms import Terms
 
     entities = [(e.entity_id, e.name) for e in load_watchlist(WATCHLIST)]
@@ -155,7 +156,7 @@ def synthetic_articles(n: int, seed: int, now: datetime) -> list:
             text=text, raw=f"<html>{title}</html>", text_hash=content_hash(text),
             title=title, url=f"https://new.example/{seed}/{i}", outlet="New Outlet",
             published_at=now - timedelta(minutes=rng.randint(0, 600)), language="en",
-            mentions=mentions, fingerprint=fp, terms=terms))
+            mentions=mentions, fingerprint=fp, terms=terms, lead=read_lead(text, title)))
     return articles
 
 

@@ -65,5 +65,5 @@ def build_week(db: Path) -> dict:
         names = con.execute("SELECT name, is_new, first_seen FROM digest_new_names(?, ?)",
                             [DAY, TZ]).fetchall()
     digest = build_digest(data, DAY, TZ, now=datetime(2022, 1, 14, 1, tzinfo=UTC))
-    return {"data": data, "digest": digest, "names": names, "on_day": on_day,
+    return {"db": db, "data": data, "digest": digest, "names": names, "on_day": on_day,
             "text": render_text(digest), "html": render_html(digest)}

@@ -26,8 +26,7 @@ def _article(aid, story, outlet, day, relation, development, text="Body.", menti
 
 def _row(story, development=False, covered=()):
     return DigestStoryRow(story, "Headline", 3, [], 3, 3, _at(14), story, 2 if development else 0,
-                          development, FirstArticle("It began", "Wire", "https://w.example/",
-                                                    None, _at(14), _at(14)),
+                          development, FirstArticle("It began", "Wire", "https://w.example/"),
                           np.unique(np.asarray(covered, np.int64)))
 
 

@@ -7,9 +7,11 @@ from datetime import date
 
 import numpy as np
 import pytest
-from digest_week import DAY, build_week, seed
+from digest_week import DAY, TZ, build_week, seed
 
 from newswatch.extractors.records import Article
+from newswatch.warehouse.connection import connect
+from newswatch.warehouse.digest import stories
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +30,23 @@ def test_the_digest_counts_stories_as_the_warehouse_does(week):
     # an entry gathers every article of its story that day: each is in exactly one
     reported = [r.link for s in digest.stories for r in s.reports]
     assert sorted(reported) == sorted(a.url for a in week["on_day"])
+
+
+@pytest.mark.parametrize("day_of", ["first_seen", "published"])
+def test_the_digest_s_stories_are_the_digest_stories_macro_s_rows(week, day_of):
+    # the digest builds its stories from the day's articles it already holds; the
+    # macro analysts query must say the same
+    with connect(week["db"], read_only=True) as con:
+        rows = stories(con, DAY, TZ, day_of)
+        macro = con.execute(
+            "SELECT story_id, headline, articles, outlets, mentions, weight, began_at,"
+            " first_article_id, earlier, development, first_title, first_outlet, first_url"
+            " FROM digest_stories(?, ?, day_of := ?)", [DAY, TZ, day_of]).fetchall()
+    assert len(rows) == len(macro) >= 2
+    assert any(r.development for r in rows) and not all(r.development for r in rows)
+    assert [(r.story_id, r.headline, r.articles, r.outlets, r.mentions, r.weight, r.began_at,
+             r.first_article_id, r.earlier, r.development, r.first.title, r.first.outlet,
+             r.first.url) for r in rows] == [tuple(m) for m in macro]
 
 
 def test_copies_collapse_into_one_story_with_both_outlets(week):

@@ -36,6 +36,7 @@ class DigestArticle:
     mentions: int
     text: str = ""
     language: str | None = None
+    weight: int = 0                  # mentions in the headline 3, in the lead 2, else 1
     entities: list[tuple[str, int]] = field(default_factory=list)  # (name, mentions)
     spans: list[Mention] = field(default_factory=list)
     # how it joined its story: "new", "copy", "same_event", "development" (None: unknown)
@@ -55,9 +56,6 @@ class FirstArticle:
     title: str | None
     outlet: str | None
     url: str | None
-    seed_file: str | None
-    published_at: datetime | None
-    first_seen_at: datetime
 
 
 @dataclass
@@ -121,8 +119,9 @@ def digest_data(con: duckdb.DuckDBPyConnection, day: date, tz: str,
     """The digest's rows for `day` in time zone `tz`; rendering is another module's job."""
     _check(day_of)
     articles = new_articles(con, day, tz, day_of)
-    return DigestData(articles, stories(con, day, tz, day_of), attention(con, day, tz, day_of),
-                      new_names(con, day, tz, day_of=day_of), day_of)
+    return DigestData(articles, stories(con, day, tz, day_of, articles),
+                      attention(con, day, tz, day_of), new_names(con, day, tz, day_of=day_of),
+                      day_of)
 
 
 def _check(day_of: str) -> None:
@@ -137,22 +136,22 @@ def new_articles(con: duckdb.DuckDBPyConnection, day: date, tz: str,
     args = [day, tz, day_of]
     rows = con.execute(
         "SELECT d.article_id, d.story_id, d.title, d.outlet, d.url, d.seed_file,"
-        " d.published_at, d.first_seen_at, d.mentions, a.text, a.language"
+        " d.published_at, d.first_seen_at, d.mentions, a.text, a.language, d.weight"
         " FROM digest_new_articles(?, ?, day_of := ?) d"
         " JOIN digest_day_articles(?, ?, day_of := ?) a USING (article_id)"
         " ORDER BY d.weight DESC, d.first_seen_at, d.article_id", args + args).fetchall()
-    articles = {r[0]: DigestArticle(*r[:9], text=r[9], language=r[10]) for r in rows}
+    articles = {r[0]: DigestArticle(*r[:9], text=r[9], language=r[10], weight=r[11])
+                for r in rows}
     if not articles:
         return []
     for aid, name, count in con.execute(
         "SELECT article_id, name, mentions FROM digest_article_entities(?, ?, day_of := ?)", args
     ).fetchall():
         articles[aid].entities.append((name, count))
-    ids = [list(articles)]
     for aid, eid, surface, start, end, sentence in con.execute(
-        "SELECT article_id, entity_id, surface, start_char, end_char, sentence FROM mentions"
-        " WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id, start_char",
-        ids,
+        "SELECT m.article_id, m.entity_id, m.surface, m.start_char, m.end_char, m.sentence"
+        " FROM mentions m JOIN digest_day_articles(?, ?, day_of := ?) a USING (article_id)"
+        " ORDER BY m.article_id, m.start_char", args,
     ).fetchall():
         articles[aid].spans.append(Mention(eid, surface, start, end, sentence))
     for aid, speaker, quote in con.execute(
@@ -162,35 +161,50 @@ def new_articles(con: duckdb.DuckDBPyConnection, day: date, tz: str,
         if aid in articles:
             articles[aid].quotes.append((speaker, quote))
     for aid, name in con.execute(
-        "SELECT article_id, name FROM person_mentions WHERE near_watched"
-        " AND article_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL ORDER BY min(start_char)",
-        ids,
+        "SELECT p.article_id, p.name FROM person_mentions p"
+        " JOIN digest_day_articles(?, ?, day_of := ?) a USING (article_id)"
+        " WHERE p.near_watched GROUP BY ALL ORDER BY min(p.start_char)", args,
     ).fetchall():
         articles[aid].people.append(name)
+    # a link is stored as its article is: found by when, which the table is ordered by
+    seen = min(a.first_seen_at for a in articles.values())
     for aid, relation, development in con.execute(
-        "SELECT article_id, relation, development FROM story_links"
-        " WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", ids,
+        "SELECT article_id, relation, development FROM story_links WHERE linked_at >= ?"
+        " AND article_id IN (SELECT unnest(?::VARCHAR[]))", [seen, list(articles)],
     ).fetchall():
-        articles[aid].relation, articles[aid].development = relation, development
+        if aid in articles:
+            articles[aid].relation, articles[aid].development = relation, development
     return list(articles.values())
 
 
 def stories(con: duckdb.DuckDBPyConnection, day: date, tz: str,
-            day_of: str = "first_seen") -> list[DigestStoryRow]:
-    """The stories with articles on `day` (the digest_stories macro), with where each
-    began and, for a development, the terms its coverage before the day held."""
-    rows = [DigestStoryRow(*row) for row in con.execute(
-        "SELECT story_id, headline, articles, outlets, mentions, weight, began_at,"
-        " first_article_id, earlier, development FROM digest_stories(?, ?, day_of := ?)",
-        [day, tz, day_of]).fetchall()]
-    if not rows:
+            day_of: str = "first_seen", articles: Sequence[DigestArticle] | None = None,
+            ) -> list[DigestStoryRow]:
+    """The stories with articles on `day`, as the digest_stories macro gives them, with
+    where each began and, for a development, the terms its coverage before the day
+    held. With the day's `articles` (new_articles) at hand, only where the stories
+    began is read (digest_story_starts), not the day's articles again."""
+    if articles is None:
+        articles = new_articles(con, day, tz, day_of)
+    if not articles:
         return []
-    first = {row[0]: FirstArticle(*row[1:]) for row in con.execute(
-        "SELECT article_id, title, outlet, url, seed_file, published_at, first_seen_at"
-        " FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
-        [[r.first_article_id for r in rows]]).fetchall()}
-    for row in rows:
-        row.first = first.get(row.first_article_id)
+    day_rows: dict[str, list[DigestArticle]] = {}
+    for article in articles:
+        day_rows.setdefault(article.story_id, []).append(article)
+    starts = {row[0]: row[1:] for row in con.execute(
+        "SELECT story_id, began_at, first_article_id, earlier, first_title, first_outlet,"
+        " first_url FROM digest_story_starts(?, ?, ?, day_of := ?)",
+        [list(day_rows), day, tz, day_of]).fetchall()}
+    rows = []
+    for story_id, group in day_rows.items():
+        began, first_id, earlier, title, outlet, url = starts[story_id]
+        lead = max(group, key=lambda a: (a.weight, -a.first_seen_at.timestamp()))
+        rows.append(DigestStoryRow(
+            story_id, lead.title, len(group),
+            sorted({a.outlet for a in group if a.outlet}), sum(a.mentions for a in group),
+            sum(a.weight for a in group), began, first_id, earlier, earlier > 0,
+            FirstArticle(title, outlet, url)))
+    rows.sort(key=lambda r: (-r.weight, r.story_id))
     developing = [r.story_id for r in rows if r.development]
     if developing:
         covered = _covered(con, developing, day, tz, day_of)
