@@ -292,14 +292,21 @@ def sql_command(
     query: Annotated[str, typer.Argument(help="SQL to run; read-only (SELECT, SHOW, ...).")],
     output: Annotated[OutputFormat, typer.Option(
         "--format", "-f", help="Output format.")] = OutputFormat.table,
+    max_rows: Annotated[int | None, typer.Option(
+        "--max-rows", min=1, help="Print at most this many rows (default: the sql_max_rows "
+        "setting, 100,000).", show_default=False)] = None,
 ) -> None:
-    """Run read-only SQL against the warehouse and print the result."""
-    from newswatch.warehouse.connection import connect
-    from newswatch.warehouse.query import run_query
+    """Run read-only SQL against the warehouse and print the result.
+
+    The query sees the warehouse and nothing else: no files, no network, no
+    settings; it is stopped after the sql_timeout setting (60 s).
+    """
+    from newswatch.warehouse.query import analyst_connection, run_query
 
     settings = _settings(ctx)
-    with connect(settings.db, read_only=True, lock_timeout=settings.lock_timeout) as con:
-        result = run_query(con, query)
+    with analyst_connection(settings.db, settings.lock_timeout) as con:
+        result = run_query(con, query, max_rows=max_rows or settings.sql_max_rows,
+                           timeout=settings.sql_timeout)
         if output is OutputFormat.csv:
             writer = csv.writer(sys.stdout, lineterminator="\n")
             writer.writerow(result.columns)
@@ -314,6 +321,9 @@ def sql_command(
                 # cells are data, never rich markup: a title may hold "[bold]"
                 table.add_row(*(Text("" if v is None else str(v)) for v in row))
             console.print(table)
+        if result.truncated:
+            err_console.print(f"newswatch: only the first {max_rows or settings.sql_max_rows:,} "
+                              "rows were printed (--max-rows changes it)", highlight=False)
 
 
 def _stories(n: int) -> str:

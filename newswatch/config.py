@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     max_seed_bytes: int = 5_000_000
     batch_size: int = 200
     lock_timeout: float = 30.0
+    # `newswatch sql`: a query is stopped after this many seconds and prints at most
+    # this many rows (--max-rows changes it for one query)
+    sql_timeout: float = 60.0
+    sql_max_rows: int = 100_000
     # Fetching: say who we are and how to reach the operator.
     user_agent: str = (
         "newswatch/0.1 (news monitoring; +https://github.com/newswatch/newswatch)"

@@ -77,6 +77,28 @@ def test_a_write_is_refused_in_one_line(warehouse):
         assert con.execute("SELECT count(*) FROM articles").fetchall() == [(1,)]
 
 
+def test_sql_cannot_read_the_environment_or_overwrite_the_warehouse(warehouse):
+    before = warehouse.read_bytes()
+    secret = {"NEWSWATCH_SMTP_PASSWORD": "hunter2-secret"}
+    for query in ("SELECT * FROM read_text('/proc/self/environ')",
+                  f"EXPLAIN ANALYZE COPY (SELECT 'gone') TO '{warehouse}'"):
+        result = _newswatch("--db", str(warehouse), "sql", query, env=secret)
+        assert result.returncode == 1, result.stdout
+        assert result.stderr.startswith("newswatch: error: newswatch sql reads the warehouse "
+                                        "only: no files, no network")
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "hunter2" not in result.stdout + result.stderr
+    assert warehouse.read_bytes() == before
+
+
+def test_sql_prints_at_most_max_rows_and_says_so(warehouse):
+    result = _newswatch("--db", str(warehouse), "sql", "--format", "csv", "--max-rows", "3",
+                        "SELECT * FROM range(10)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["range", "0", "1", "2"]
+    assert "only the first 3 rows were printed" in result.stderr
+
+
 def test_db_comes_from_the_environment(warehouse, tmp_path):
     result = _newswatch("sql", "--format", "csv", "SELECT count(*) AS n FROM articles",
                         cwd=tmp_path, env={"NEWSWATCH_DB": str(warehouse)})

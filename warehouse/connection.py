@@ -41,6 +41,7 @@ def open_database(
     lock_timeout: float = 30.0,
     memory_limit: str | None = None,
     merge_row_groups: bool = False,
+    config: dict | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open (and, read-write, create and migrate) the warehouse at `path`.
 
@@ -57,6 +58,9 @@ def open_database(
     warehouse. Such a connection also commits straight into the file:
     otherwise its commit wrote the batch to the write-ahead log and the
     checkpoint on close wrote it again (0.2 s more for 10,000 articles).
+
+    `config` adds DuckDB settings given at opening (warehouse/query.py locks
+    analysts' connections down this way).
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -65,7 +69,7 @@ def open_database(
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    config = {"storage_compatibility_version": STORAGE_COMPATIBILITY}
+    config = {"storage_compatibility_version": STORAGE_COMPATIBILITY, **(config or {})}
     if memory_limit is not None:
         config["memory_limit"] = memory_limit
     if not merge_row_groups and not read_only:
@@ -102,10 +106,12 @@ def open_database(
 def connect(
     path: str | Path, *, read_only: bool = False, lock_timeout: float = 30.0,
     memory_limit: str | None = None, merge_row_groups: bool = False,
+    config: dict | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """`open_database` as a context manager that always closes the file."""
     con = open_database(path, read_only=read_only, lock_timeout=lock_timeout,
-                        memory_limit=memory_limit, merge_row_groups=merge_row_groups)
+                        memory_limit=memory_limit, merge_row_groups=merge_row_groups,
+                        config=config)
     try:
         yield con
     finally:
