@@ -27,6 +27,7 @@ from newswatch.warehouse.bulk import transaction
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.sources import (
     SourceState,
+    pending_links,
     record_links,
     record_poll,
     source_states,
@@ -61,6 +62,7 @@ class PollSummary:
     failed: int = 0
     links: int = 0
     new_links: int = 0
+    resumed_links: int = 0    # accepted by an earlier poll that did not get to them
     seconds: float = 0.0
     ingest: UrlIngestSummary | None = None
     reports: list[str] = field(default_factory=list)
@@ -158,8 +160,10 @@ def _select(poll: SourcePoll, state: SourceState | None, *, backfill: bool, sinc
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
       retry_condition_fn=only_transient)
 def record_polls(db: str, polls: list[SourcePoll], selections: list[list[bool]],
-                 interval: timedelta, lock_timeout: float) -> tuple[list[str], list[SourceState]]:
-    """Record every source's links and state in one transaction; the new links to ingest."""
+                 interval: timedelta, lock_timeout: float,
+                 ) -> tuple[list[str], list[str], list[SourceState]]:
+    """Record every source's links and state in one transaction; the new links, and
+    every link to ingest now (the new ones and those earlier polls left undone)."""
     new_urls: list[str] = []
     states = []
     with connect(db, lock_timeout=lock_timeout) as con, transaction(con):
@@ -171,7 +175,8 @@ def record_polls(db: str, polls: list[SourcePoll], selections: list[list[bool]],
                 con, poll.source.source_id, outcome=poll.outcome, error=poll.error,
                 etag=poll.etag, last_modified=poll.last_modified, feed_url=poll.feed_url,
                 items=len(poll.links), new_links=len(new), interval=interval))
-    return new_urls, states
+        pending = pending_links(con)
+    return new_urls, pending, states
 
 
 @flow(name="poll")
@@ -214,8 +219,8 @@ async def poll(
                           limit=limit, first_days=settings.first_poll_days,
                           max_new=settings.max_new_per_poll, now=now) for p in polls]
     interval = timedelta(minutes=settings.poll_interval_minutes)
-    new_urls, after = record_polls(str(settings.db), polls, selections, interval,
-                                   settings.lock_timeout) if polls else ([], [])
+    new_urls, pending, after = record_polls(str(settings.db), polls, selections, interval,
+                                            settings.lock_timeout) if polls else ([], [], [])
     for p, state in zip(polls, after, strict=True):
         summary.polled += 1
         summary.links += len(p.links)
@@ -229,8 +234,12 @@ async def poll(
     for report_line in summary.reports:
         logger.warning(report_line)
     summary.new_links = len(new_urls)
-    if new_urls:  # past Prefect's limit on parameters, as a file (see url_parameters)
-        with url_parameters(new_urls) as given:
+    summary.resumed_links = len(pending) - len(set(pending) & set(new_urls))
+    if summary.resumed_links:
+        logger.warning("%d links accepted earlier were not done (an interrupted poll): "
+                       "ingesting them now", summary.resumed_links)
+    if pending:  # past Prefect's limit on parameters, as a file (see url_parameters)
+        with url_parameters(pending) as given:
             summary.ingest = await ingest_urls(**given, db=str(settings.db))
     summary.seconds = round(time.perf_counter() - started, 3)
     logger.info("sources: %d, polled: %d, backed off: %d, failed: %d, links: %d, new: %d, "
@@ -243,6 +252,7 @@ async def poll(
             ("sources", summary.sources), ("polled", summary.polled),
             ("backed off", summary.skipped), ("failed", summary.failed),
             ("links listed", summary.links), ("new links", summary.new_links),
+            ("resumed links", summary.resumed_links),
             *_ingest_counts(summary.ingest), ("seconds", summary.seconds))])
     return summary
 

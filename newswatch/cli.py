@@ -172,7 +172,8 @@ def poll_command(
     console.print(
         f"Sources: {summary.sources}  polled: {summary.polled}  backed off: {summary.skipped}"
         f"  failed: {summary.failed}  links: {summary.links}  new: {summary.new_links}  "
-        f"ingested: {ingested}  ({summary.seconds:.1f} s)", highlight=False)
+        + (f"resumed: {summary.resumed_links}  " if summary.resumed_links else "")
+        + f"ingested: {ingested}  ({summary.seconds:.1f} s)", highlight=False)
     for line in summary.reports:
         err_console.print(Text(line))
 

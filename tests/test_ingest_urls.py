@@ -360,3 +360,44 @@ def test_a_run_s_urls_wait_in_a_spool_canonical_and_each_once(db_path, monkeypat
         assert spool.take(2) == [("https://a.kz/1", None, None), ("https://a.kz/2", None, None)]
         assert spool.take() == [("https://a.kz/3", None, None)]
         assert spool.take(2) == []
+
+
+_HOLD_LOCK = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def test_a_load_blocked_by_another_process_is_retried(httpserver, db_path, local_fetching,
+                                                      monkeypatch):
+    """Another process holds the warehouse past lock_timeout while the batch is fetched:
+    the load task fails with a lock error, Prefect retries it, nothing is lost."""
+    import subprocess
+    import sys
+    import threading
+
+    monkeypatch.setenv("NEWSWATCH_LOCK_TIMEOUT", "0.5")
+    with connect(db_path):
+        pass  # the warehouse exists, migrated
+    holders: list[subprocess.Popen] = []
+    started = threading.Lock()
+    page = _article_pages()[0]
+
+    def handler(request: Request) -> Response:
+        with started:  # the first request takes the lock in a second process, for 3 s
+            if not holders:
+                proc = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(db_path), "3"],
+                                        stdout=subprocess.PIPE, text=True)
+                assert proc.stdout.readline().strip() == "locked"
+                holders.append(proc)
+        return Response(page.read_bytes(), content_type="text/html; charset=utf-8")
+
+    httpserver.expect_request("/news/locked").respond_with_handler(handler)
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    summary = _ingest([httpserver.url_for("/news/locked")], db_path)
+    holders[0].wait(timeout=30)
+    assert summary.ingested == 1
+    assert _count(db_path, "SELECT count(*) FROM articles WHERE url IS NOT NULL") == 1

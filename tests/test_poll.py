@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -253,3 +254,63 @@ url = "{httpserver.url_for('/feed.xml')}"
     assert {relations["Outlet A"][0], relations["Outlet B"][0]} >= {"copy"}
     # the wire story (Massimov's arrest) is of the same crisis: one story, or two
     assert _rows(db_path, "SELECT count(DISTINCT story_id) FROM articles") in ([(1,)], [(2,)])
+
+
+def test_a_poll_killed_mid_ingest_is_resumed_by_the_next(httpserver, db_path, tmp_path):
+    """kill -9 while the ingest waits on a page: the links not yet loaded stay pending,
+    and the next poll fetches them, each once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from prefect.settings import PREFECT_API_URL
+
+    n = 12
+    blocked, gate = threading.Event(), threading.Event()
+
+    def page(i: int):
+        def handler(request: Request) -> Response:
+            if i >= 6 and not gate.is_set():
+                blocked.set()
+                gate.wait(60)
+            return Response(ARTICLES[i % len(ARTICLES)].read_bytes(),
+                            content_type="text/html; charset=utf-8")
+        return handler
+
+    for i in range(n):
+        httpserver.expect_request(f"/news/{i}").respond_with_handler(page(i))
+    items = [(f"Kazakhstan report {i}", httpserver.url_for(f"/news/{i}"),
+              NOW - timedelta(minutes=i)) for i in range(n)]
+    _serve_feed(httpserver, "/feed.xml", _rss(items))
+    sources = _write_sources(tmp_path, f'''
+[[source]]
+name = "Test feed"
+url = "{httpserver.url_for('/feed.xml')}"
+kind = "feed"
+''')
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(),
+           "NEWSWATCH_URL_BATCH_SIZE": "2"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newswatch", "--db", str(db_path), "poll", "--sources",
+         str(sources)], env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert blocked.wait(120), "the poll never reached the blocking page"
+        time.sleep(2)  # let the batches before it load
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    gate.set()
+    listed = _rows(db_path, "SELECT count(*) FROM source_links WHERE accepted")[0][0]
+    done = _rows(db_path, "SELECT count(DISTINCT url) FROM fetches")[0][0]
+    assert listed == n and done < n  # the kill left links undone
+
+    again = _poll(db_path, sources)
+    assert again.new_links == 0 and again.resumed_links == n - done
+    assert again.ingest.fetched == n - done
+    assert _rows(db_path, "SELECT count(DISTINCT url), count(*) FROM fetches"
+                          " WHERE outcome = 'ok'") == [(n, n)]
+    third = _poll(db_path, sources)
+    assert (third.resumed_links, third.ingest) == (0, None)

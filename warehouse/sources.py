@@ -79,7 +79,8 @@ def record_links(
     accepted: Sequence[bool], *, now: datetime | None = None,
 ) -> list[str]:
     """Remember the links a source listed; return the accepted ones never seen before
-    (by this or any source) and not already fetched."""
+    (by this or any source) and not already fetched. What to ingest is
+    `pending_links`: these and any an earlier poll left undone."""
     now = now or datetime.now(UTC)
     if not links:
         return []
@@ -96,5 +97,25 @@ def record_links(
         "INSERT INTO source_links SELECT s.* FROM stage_links s WHERE NOT EXISTS"
         " (SELECT 1 FROM source_links l WHERE l.source_id = s.source_id AND l.url = s.url)"
         " QUALIFY row_number() OVER (PARTITION BY s.url) = 1")
+    # a link listed before outside the window, now taken (a backfill): accepted
+    con.execute(
+        "UPDATE source_links l SET accepted = true FROM stage_links s"
+        " WHERE l.source_id = s.source_id AND l.url = s.url AND s.accepted AND NOT l.accepted")
     con.execute("DROP TABLE stage_links")
     return new
+
+
+def pending_links(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Accepted links not done yet, oldest listed first.
+
+    A link is done when its page is loaded (a `fetches` row, written in the
+    batch's transaction with its article) or refused with a recorded reason
+    (a `rejects` row). Until then it stays pending, so a poll killed or
+    blocked by a lock mid-ingest is resumed by the next one.
+    """
+    return [r[0] for r in con.execute(
+        "SELECT l.url FROM source_links l WHERE l.accepted"
+        " AND NOT EXISTS (SELECT 1 FROM fetches f WHERE f.url = l.url)"
+        " AND NOT EXISTS (SELECT 1 FROM rejects r WHERE r.item = l.url)"
+        " AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.url = l.url OR a.canonical_url = l.url)"
+        " GROUP BY l.url ORDER BY min(l.first_seen_at), l.url").fetchall()]
