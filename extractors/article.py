@@ -29,7 +29,7 @@ from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
 from .records import Article
-from .urls import canonical_url
+from .urls import canonical_url, same_site
 
 __all__ = ["MIN_ARTICLE_CHARS", "Extraction", "extract_article"]
 
@@ -284,7 +284,13 @@ def _canonical(reported: str | None, tree: HtmlElement, url: str | None) -> str 
             if "canonical" in link.get("rel", "").lower().split():
                 canonical = canonical_url(link.get("href", ""), base=url) or canonical
                 break
-    return canonical or (canonical_url(url) if url else None)
+    fetched = canonical_url(url) if url else None
+    if canonical and fetched and not same_site(canonical, fetched):
+        # a page may not take another site's article's place (a planted headline)
+        logger.info("%s declares %s as its canonical URL, another site's: ignored", url,
+                    canonical)
+        return fetched
+    return canonical or fetched
 
 
 def _published_at(found: str | None, tree: HtmlElement) -> datetime | None:

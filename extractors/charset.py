@@ -2,8 +2,10 @@
 
     text, encoding = decode_html(body, "text/html; charset=windows-1251")
 
-The order is a byte-order mark, the Content-Type header, the document's own
-<meta> declaration, then detection with charset_normalizer. A declared charset
+The order is a byte-order mark, UTF-16 by its NUL bytes, the Content-Type
+header, the document's own <meta> declaration, then detection with
+charset_normalizer; bytes that are valid UTF-8 beyond ASCII are read as UTF-8
+whatever the label says. A declared charset
 that Python does not know, or a declared UTF-8 that the bytes are not, falls
 through to detection: old sites often declare one charset and send another.
 """
@@ -16,7 +18,7 @@ import re
 
 from charset_normalizer import from_bytes
 
-__all__ = ["decode_html", "declared_charset", "sniff_charset"]
+__all__ = ["decode_html", "declared_charset", "sniff_charset", "utf16_without_bom"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,9 @@ def sniff_charset(body: bytes, content_type: str | None = None) -> str:
     for bom, name in _BOMS:
         if body.startswith(bom):
             return "utf-8-sig" if name == "utf-8" else name
+    wide = utf16_without_bom(body)
+    if wide:
+        return wide
     declared = _known(declared_charset(content_type), "header")
     if declared is None:
         match = _META_CHARSET.search(body[:_META_WINDOW])
@@ -59,7 +64,29 @@ def sniff_charset(body: bytes, content_type: str | None = None) -> str:
     if declared == "utf-8" and not _is_utf8(body):
         logger.debug("declared UTF-8 but the bytes are not: detecting")
         declared = None
+    elif declared not in (None, "utf-8") and not body.isascii() and _is_utf8(body):
+        # bytes that are valid UTF-8 beyond ASCII are UTF-8 whatever the label says:
+        # text in a single-byte charset almost never is (a UTF-8 page labelled
+        # ISO-8859-1 was stored as mojibake)
+        logger.debug("declared %s but the bytes are UTF-8", declared)
+        declared = "utf-8"
     return declared or _detect(body)
+
+
+def utf16_without_bom(body: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when the bytes look like UTF-16 text with no BOM:
+    many of every other byte NUL (ASCII markup), none of the others."""
+    head = body[:1024]
+    if len(head) < 16:
+        return None
+    even, odd = head[0::2], head[1::2]
+    even_nul, odd_nul = even.count(0) / len(even), odd.count(0) / len(odd)
+    # (a quarter, not a half: in Cyrillic or Greek only the markup's bytes are NUL)
+    if odd_nul > 0.25 and even_nul < 0.01:
+        return "utf-16-le"
+    if even_nul > 0.25 and odd_nul < 0.01:
+        return "utf-16-be"
+    return None
 
 
 def declared_charset(content_type: str | None) -> str | None:

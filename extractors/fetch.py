@@ -28,12 +28,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from typing import Any
 
+import httpcore
 import httpx
 
 from newswatch.errors import FetchError, PermanentFetchError, TransientFetchError
 
-from .charset import decode_html
+from .charset import decode_html, utf16_without_bom
 from .robots import MAX_ROBOTS_BYTES, RobotsCache, origin_of
 
 __all__ = ["OUTCOMES", "FetchPolicy", "FetchResult", "Fetcher", "address_problem", "fetch_all"]
@@ -43,7 +45,7 @@ logger = logging.getLogger(__name__)
 OUTCOMES = frozenset({
     "ok", "not_modified", "http_error", "disallowed", "blocked_address", "too_large",
     "not_html", "timeout", "connection_error", "redirect_loop", "too_many_redirects",
-    "invalid_url", "empty",
+    "invalid_url", "empty", "bad_encoding", "rate_limited",
 })
 _RETRY_STATUSES = frozenset({408, 429, *range(500, 600)})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -54,8 +56,12 @@ _ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
 _ACCEPT_ENCODING = "gzip, deflate"
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16/32 text is full of NUL bytes, legitimately
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\f\r\x1b") + b"\x7f"
+_MAX_BAD_SHARE = 0.05  # of a page's characters undecodable or control: not text
 _STEP = 65536  # bytes inflated at a time: the most a body can overshoot the limit by
 _DNS_TTL = 60.0  # seconds an address check is reused: glibc does not cache lookups
+# special-purpose ranges that Python's ipaddress calls global (IETF protocol assignments)
+_ALSO_REFUSED = (ipaddress.ip_network("192.0.0.0/24"),)
+_MAX_CODINGS = 2  # stacked Content-Encodings decoded; a deeper stack is refused
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ class FetchPolicy:
     retries: int = 3  # extra attempts for transient failures
     backoff_base: float = 0.5  # exponential backoff with full jitter
     backoff_max: float = 30.0
-    max_retry_after: float = 120.0  # cap on a server's Retry-After we are willing to honour
+    max_retry_after: float = 120.0  # the longest Retry-After we wait; longer: leave the host
     max_redirects: int = 5
     max_bytes: int = 5_000_000  # decoded body limit, enforced while streaming
     obey_robots: bool = True
@@ -124,7 +130,7 @@ class FetchResult:
         """Whether fetching again later may succeed."""
         if self.outcome == "http_error":
             return self.status in _RETRY_STATUSES
-        return self.outcome in ("timeout", "connection_error")
+        return self.outcome in ("timeout", "connection_error", "rate_limited")
 
     def raise_for_outcome(self) -> None:
         """Raise a FetchError unless the page was fetched or is unchanged."""
@@ -141,13 +147,17 @@ def address_problem(address: str, policy: FetchPolicy = FetchPolicy()) -> str | 
     'private'
     """
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 reaches 10.0.0.1
+    if isinstance(ip, ipaddress.IPv6Address):
+        # ::ffff:10.0.0.1 reaches 10.0.0.1, and so may 6to4's 2002:0a00:0001::
+        ip = ip.ipv4_mapped or ip.sixtofour or ip
     if policy.allow_private or any(ip in net for net in _networks(policy.allowed_networks)):
         return None
-    for kind in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):
-        if getattr(ip, f"is_{kind}"):
+    for kind in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private",
+                 "site_local"):
+        if getattr(ip, f"is_{kind}", False):
             return kind.replace("_", "-")
+    if any(ip in net for net in _ALSO_REFUSED):
+        return "special-purpose"
     return None if ip.is_global else "not globally routable"
 
 
@@ -194,6 +204,7 @@ class _Host:
         self.delay = policy.per_host_delay
         self._turn = asyncio.Lock()
         self._next_start = 0.0
+        self.gave_up: str | None = None  # why this run asks the host nothing more
 
     async def wait_turn(self) -> None:
         # the lock queues waiters, so each start is at least `delay` after the previous one
@@ -203,6 +214,11 @@ class _Host:
             if wait > 0:
                 await asyncio.sleep(wait)
             self._next_start = loop.time() + self.delay
+
+    def pause(self, seconds: float) -> None:
+        """The host said to slow down: no request to it starts for `seconds`."""
+        loop = asyncio.get_running_loop()
+        self._next_start = max(self._next_start, loop.time() + seconds)
 
 
 class _Inflater:
@@ -249,6 +265,70 @@ class _Inflater:
                 return
 
 
+def _inflaters(header: str) -> list[_Inflater]:
+    """One decoder per Content-Encoding layer, outermost (last applied) first."""
+    codings = [c.strip().lower() for c in header.split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    unknown = [c for c in codings if c not in ("gzip", "x-gzip", "deflate")]
+    if unknown:
+        raise _Fail("bad_encoding", f"Content-Encoding {', '.join(unknown)} was not asked for")
+    if len(codings) > _MAX_CODINGS:
+        raise _Fail("bad_encoding", f"Content-Encoding stacks {len(codings)} layers "
+                                    f"(at most {_MAX_CODINGS} are decoded)")
+    return [_Inflater(c) for c in reversed(codings)] or [_Inflater("")]
+
+
+def _inflate(inflaters: list[_Inflater], data: bytes) -> Iterator[bytes]:
+    """Data through every layer, lazily: each layer inflates at most _STEP bytes at a
+    time, so the caller's limit holds on the decoded bytes of every layer."""
+    if len(inflaters) == 1:
+        yield from inflaters[0].feed(data)
+        return
+    for piece in inflaters[0].feed(data):
+        yield from _inflate(inflaters[1:], piece)
+
+
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Connects to the address the fetcher checked, never to a fresh lookup.
+
+    Checking a name and then letting httpx resolve it again to connect lets a
+    name that answered a public address answer 127.0.0.1 the second time (DNS
+    rebinding). TLS still names the host (SNI and the certificate check use the
+    URL's host, not the address).
+    """
+
+    def __init__(self, pinned: dict[tuple[str, int], str], allow_private: bool):
+        self._inner = httpcore.AnyIOBackend()
+        self._pinned, self._allow_private = pinned, allow_private
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None,
+                          ) -> httpcore.AsyncNetworkStream:
+        address = self._pinned.get((host, port))
+        if address is None and not self._allow_private:
+            raise httpcore.ConnectError(f"{host}:{port} was not checked before connecting")
+        return await self._inner.connect_tcp(address or host, port, timeout=timeout,
+                                             local_address=local_address,
+                                             socket_options=socket_options)
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None,
+                                  ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _pinned_transport(policy: FetchPolicy, pinned: dict[tuple[str, int], str],
+                      limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    # httpx takes no network backend; its pool creates every connection through this one
+    transport._pool._network_backend = _PinnedBackend(pinned, policy.allow_private)
+    return transport
+
+
 class Fetcher:
     """Fetches pages over one httpx.AsyncClient; use it as an async context manager."""
 
@@ -260,22 +340,24 @@ class Fetcher:
         self._slots = asyncio.Semaphore(policy.max_connections)
         self._hosts: dict[str, _Host] = {}
         self._checked: dict[tuple[str, int], tuple[float, str | None]] = {}
+        self._pinned: dict[tuple[str, int], str] = {}  # the address each check allowed
         self._robots = RobotsCache(policy.user_agent, self._download_robots)
         # a few tasks per connection, so that one slow host does not idle the rest
         self._workers = max(1, policy.max_connections) * 4
 
     async def __aenter__(self) -> Fetcher:
         p = self.policy
+        limits = httpx.Limits(max_connections=p.max_connections,
+                              max_keepalive_connections=p.max_connections)
         self._client = httpx.AsyncClient(
             headers={"User-Agent": p.user_agent, "Accept": _ACCEPT,
                      "Accept-Encoding": _ACCEPT_ENCODING},
             timeout=httpx.Timeout(connect=p.connect_timeout, read=p.read_timeout,
                                   write=p.read_timeout, pool=p.total_timeout),
-            limits=httpx.Limits(max_connections=p.max_connections,
-                                max_keepalive_connections=p.max_connections),
+            limits=limits,
             follow_redirects=False,  # each hop is checked first, in _follow
             trust_env=False,  # a proxy from the environment would bypass the address check
-            transport=self._transport,
+            transport=self._transport or _pinned_transport(p, self._pinned, limits),
         )
         return self
 
@@ -414,19 +496,31 @@ class Fetcher:
                 failure = _Fail(
                     "http_error", f"HTTP {response.status} {response.reason}".strip(), retry=True,
                     retry_after=_retry_after(response.headers.get("retry-after")))
+            host = self._host(target)
+            if failure.retry_after is not None and failure.retry_after > p.max_retry_after:
+                # a host that asks for more than we wait is left alone for this run
+                host.gave_up = (f"{target.host} asked to wait {failure.retry_after:.0f} s "
+                                f"(Retry-After), more than max_retry_after "
+                                f"{p.max_retry_after:g} s: not asked again this run")
+                logger.warning("%s", host.gave_up)
+                failure.outcome, failure.error = "rate_limited", host.gave_up
+                break
             if attempt == p.retries:
                 break
             if failure.retry_after is not None:
-                delay = min(failure.retry_after, p.max_retry_after)
+                delay = failure.retry_after
             else:  # full jitter: retries from many workers do not arrive together
                 delay = random.uniform(0, min(p.backoff_max, p.backoff_base * 2**attempt))
+            if trace.status in (429, 503):  # the host is overloaded: all its URLs wait
+                host.pause(delay)
             logger.debug("%s: %s, retrying in %.2fs", target, failure.error, delay)
             await asyncio.sleep(delay)
         failure.error += f" ({trace.attempts} attempts)" if trace.attempts > 1 else ""
         raise failure
 
     async def _attempt(self, target: httpx.URL, headers: dict[str, str], trace: _Trace, *,
-                       limit: int | None = None, html_only: bool = True) -> _Response:
+                       limit: int | None = None, html_only: bool = True,
+                       truncate: bool = False) -> _Response:
         """One HTTP request under the host's and the fetcher's limits and a deadline."""
         assert self._client is not None
         p = self.policy
@@ -434,11 +528,13 @@ class Fetcher:
         # the host's slot first: waiting for a busy host must not hold one of the fetcher's
         async with host.slots, self._slots:
             await host.wait_turn()
+            if host.gave_up:
+                raise _Fail("rate_limited", host.gave_up)
             try:
                 async with asyncio.timeout(p.total_timeout):
                     async with self._client.stream("GET", target, headers=headers) as response:
                         return await self._read(response, trace, limit or p.max_bytes,
-                                                html_only and trace.html_only)
+                                                html_only and trace.html_only, truncate)
             except TimeoutError:
                 raise _Fail("timeout", f"no complete answer within {p.total_timeout:g}s",
                             retry=True) from None
@@ -453,29 +549,27 @@ class Fetcher:
                             retry=True) from None
 
     async def _read(self, response: httpx.Response, trace: _Trace, limit: int,
-                    html_only: bool) -> _Response:
+                    html_only: bool, truncate: bool = False) -> _Response:
         trace.status, trace.headers, trace.bytes = response.status_code, response.headers, 0
         result = _Response(response.status_code, response.reason_phrase, response.headers)
         if not 200 <= response.status_code < 300:
             return result  # redirects, 304 and errors: their bodies are not wanted
         length = response.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
+        if length.isdigit() and int(length) > limit and not truncate:
             raise _Fail("too_large", f"Content-Length {length} exceeds the limit of {limit} bytes")
         media = _media_type(response.headers.get("content-type"))
         if html_only and media is not None and media not in _HTML_TYPES:
             raise _Fail("not_html", f"content type {media} is not HTML")
-        coding = response.headers.get("content-encoding", "").strip().lower()
-        coding = "" if coding == "identity" else coding
+        inflaters = _inflaters(response.headers.get("content-encoding", ""))
         chunks: list[bytes] = []
-        if coding in ("", "gzip", "x-gzip", "deflate"):
-            inflater = _Inflater(coding)
-            raw_chunks = response.aiter_raw()
-        else:  # stacked or unrequested codings: httpx decodes, we still stop at the limit
-            inflater, raw_chunks = _Inflater(""), response.aiter_bytes()
-        async for raw in raw_chunks:
-            for piece in inflater.feed(raw):
+        async for raw in response.aiter_raw():
+            for piece in _inflate(inflaters, raw):
                 trace.bytes += len(piece)
                 if trace.bytes > limit:
+                    if truncate:  # robots.txt: its first `limit` bytes are its rules
+                        chunks.append(piece[:len(piece) - (trace.bytes - limit)])
+                        result.body = b"".join(chunks)
+                        return result
                     raise _Fail("too_large", f"body exceeds the limit of {limit} bytes")
                 chunks.append(piece)
         result.body = b"".join(chunks)
@@ -493,9 +587,17 @@ class Fetcher:
         head = body[:2048]
         if media is None and not any(mark in head.lower() for mark in _HTML_MARKS):
             raise _Fail("not_html", "no Content-Type, and the body does not look like HTML")
-        if _is_binary(head):
+        if _is_binary(head) and not utf16_without_bom(head):
             raise _Fail("not_html", f"binary content labelled {media or 'as nothing'}")
-        return decode_html(body, content_type)
+        text, encoding = decode_html(body, content_type)
+        # binary after the first bytes: undecodable (U+FFFD) or control characters
+        bad = text.count("\ufffd")
+        if not encoding.startswith(("utf-16", "utf-32")):  # there NUL bytes are text
+            bad += len(body) - len(body.translate(None, _CONTROL_BYTES))
+        if bad > max(16, len(text) * _MAX_BAD_SHARE):
+            raise _Fail("not_html", f"{bad:,} of {len(text):,} characters are not text "
+                                    f"(binary content, or not {encoding})")
+        return text, encoding
 
     # --- checks before a request ------------------------------------------------------------
 
@@ -516,15 +618,18 @@ class Fetcher:
         if cached and cached[0] > loop.time():
             problem = cached[1]
         else:
-            problem = await self._resolve_problem(host, port)
+            problem, address = await self._resolve_problem(host, port)
             self._checked[(host, port)] = (loop.time() + _DNS_TTL, problem)
+            if address:
+                self._pinned[(host, port)] = address
         if problem:
             raise _Fail("blocked_address", f"{target.host} {problem}: refused by the policy")
 
-    async def _resolve_problem(self, host: str, port: int) -> str | None:
+    async def _resolve_problem(self, host: str, port: int) -> tuple[str | None, str | None]:
+        """Why the host is refused, else None and the address to connect to."""
         try:
             ipaddress.ip_address(host)
-            addresses = {host}
+            addresses = [host]
         except ValueError:
             try:
                 async with asyncio.timeout(self.policy.connect_timeout):
@@ -534,12 +639,12 @@ class Fetcher:
                 raise _Fail("timeout", f"resolving {host} timed out") from None
             except (OSError, UnicodeError) as exc:
                 raise _Fail("connection_error", f"cannot resolve {host}: {exc}") from None
-            addresses = {info[4][0] for info in infos}
+            addresses = list(dict.fromkeys(info[4][0] for info in infos))
         for address in sorted(addresses):
             problem = address_problem(address, self.policy)
             if problem:
-                return f"resolves to {address} ({problem})"
-        return None
+                return f"resolves to {address} ({problem})", None
+        return None, addresses[0] if addresses else None
 
     async def _download_robots(self, url: str) -> tuple[int, bytes] | None:
         """robots.txt for RobotsCache: one attempt, a few checked redirects, no HTML rules."""
@@ -548,7 +653,7 @@ class Fetcher:
             try:
                 await self._check_address(target)
                 response = await self._attempt(target, {}, _Trace(), limit=MAX_ROBOTS_BYTES,
-                                               html_only=False)
+                                               html_only=False, truncate=True)
             except _Fail as fail:
                 logger.info("robots.txt at %s: %s", target, fail.error)
                 return None
@@ -585,6 +690,8 @@ def _parse(url: str) -> httpx.URL:
         raise _Fail("invalid_url", f"unsupported scheme {scheme!r}: only http and https")
     if not target.host:
         raise _Fail("invalid_url", "no host in the URL")
+    if target.userinfo:  # never sent, stored or shown: the URL is refused without them
+        raise _Fail("invalid_url", "credentials in the URL (user:password@) are not sent")
     return target
 
 

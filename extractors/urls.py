@@ -5,6 +5,7 @@
 - resolves a relative URL against `base` (RFC 3986, `urllib.parse.urljoin`);
 - strips surrounding whitespace, `&amp;` left over from HTML, markup rests (courlan);
 - accepts only http and https URLs with a host; anything else gives None;
+- drops credentials (`user:password@`), which must never be stored or shown;
 - lowercases the scheme and the host, decodes punycode hosts to Unicode,
   drops the scheme's default port (:80 for http, :443 for https) and rejects
   a port out of range;
@@ -36,11 +37,12 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import numpy as np
-from courlan import normalize_url, scrub_url
+from courlan import extract_domain, normalize_url, scrub_url
 
 from newswatch.errors import UrlFileError
 
-__all__ = ["SeenUrls", "canonical_url", "iter_url_file", "read_url_file", "same_article"]
+__all__ = ["SeenUrls", "canonical_url", "iter_url_file", "read_url_file", "same_article",
+           "same_site"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,9 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
         parsed.port  # noqa: B018 - raises ValueError on a port out of range
         # strict=False: strict mode would also drop every parameter outside a short
         # allow-list (story ids included); fragments are dropped here instead
+        if parsed.username is not None or parsed.password is not None:
+            # credentials (user:password@) are never kept: stored, they would be shown
+            parsed = parsed._replace(netloc=parsed.netloc.rpartition("@")[2])
         normal = urlsplit(normalize_url(parsed, strict=False))
     except ValueError as exc:  # malformed ports, IPv6 brackets, ...
         logger.debug("not a URL: %r (%s)", url, exc)
@@ -75,6 +80,20 @@ def same_article(a: str, b: str) -> bool:
     """
     ka, kb = _article_key(a), _article_key(b)
     return ka is not None and ka == kb
+
+
+def same_site(a: str, b: str) -> bool:
+    """Whether two URLs are on one site: the same registered domain by the public
+    suffix list (news.bbc.co.uk and www.bbc.co.uk are; a.github.io and b.github.io
+    are not), or the same host where there is none (an IP address, localhost).
+
+    >>> same_site("https://news.bbc.co.uk/a", "https://www.bbc.co.uk/b")
+    True
+    """
+    da, db = extract_domain(a), extract_domain(b)
+    if da and db:
+        return da == db
+    return (urlsplit(a).hostname or "") == (urlsplit(b).hostname or "")
 
 
 def _article_key(url: str) -> tuple[str, str, str] | None:

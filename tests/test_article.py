@@ -613,3 +613,28 @@ def test_runs_in_a_process_pool(extracted):
     with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
         results = list(pool.map(extract_article, htmls, urls))
     assert [r.article.text for r in results] == [extracted[n].article.text for n in names]
+
+
+@pytest.mark.parametrize(("fetched", "kept"), [
+    ("https://evil.example.net/planted", "https://evil.example.net/planted"),
+    ("https://www.steppecourier.com/elsewhere", None),   # same site: its canonical is taken
+    ("https://mirror.steppecourier.com/copy", None),    # a subdomain of the same site too
+    ("http://127.0.0.1:8000/planted", "http://127.0.0.1:8000/planted"),
+])
+def test_a_canonical_url_on_another_site_is_ignored(fetched, kept):
+    """A page on one site naming another site's article as its canonical must not take
+    that article's place."""
+    declared = ARTICLES["steppe_courier_deployment"]["canonical_url"]
+    extraction = extract_article(_html("steppe_courier_deployment"), url=fetched)
+    assert extraction.article.canonical_url == (kept or declared)
+    assert extraction.canonical_url == (kept or declared)
+
+
+def test_same_site_reads_the_public_suffix_list():
+    from newswatch.extractors.urls import same_site
+
+    assert same_site("https://news.bbc.co.uk/a", "https://www.bbc.co.uk/b")
+    assert not same_site("https://bbc.co.uk/a", "https://evil.co.uk/a")
+    assert not same_site("https://a.github.io/x", "https://b.github.io/x")
+    assert not same_site("http://127.0.0.1/x", "http://127.0.0.2/x")
+    assert same_site("http://localhost:1/x", "http://localhost:2/y")

@@ -177,6 +177,46 @@ def test_429_retry_after_is_honoured(server):
     assert result.elapsed >= 0.95
 
 
+def test_a_host_asking_for_a_day_is_left_alone_for_the_run(server):
+    server.expect_request("/busy").respond_with_data(
+        "come back tomorrow", status=429, headers={"Retry-After": "86400"})
+    urls = [server.url_for(f"/busy?page={n}") for n in range(6)]
+    started = time.monotonic()
+    results = fetch_many(urls, policy(max_per_host=1, max_retry_after=120))
+    assert {r.outcome for r in results} == {"rate_limited"}
+    assert all("Retry-After" in r.error and "not asked again" in r.error for r in results)
+    assert len(server.log) == 1  # the first answer; the rest were never asked
+    assert time.monotonic() - started < 30  # not a day, nor 120 s per URL
+    assert all(r.transient for r in results)
+
+
+def test_a_429_pauses_the_whole_host(server):
+    times: dict[str, list[float]] = {"a": [], "b": []}
+    answers = iter([Response("slow down", status=429, headers={"Retry-After": "1"})])
+
+    def handler(request: Request) -> Response:
+        name = request.path.strip("/")
+        times[name].append(time.monotonic())
+        if name == "a":
+            return next(answers, Response(PAGE, content_type="text/html"))
+        return Response(PAGE, content_type="text/html")
+
+    server.expect_request("/a").respond_with_handler(handler)
+    server.expect_request("/b").respond_with_handler(handler)
+
+    async def run() -> list[FetchResult]:
+        async with Fetcher(policy(max_per_host=1)) as fetcher:
+            first = asyncio.create_task(fetcher.fetch(server.url_for("/a")))
+            while not times["a"]:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)  # the 429 has come back
+            return [await fetcher.fetch(server.url_for("/b")), await first]
+
+    b, a = asyncio.run(run())
+    assert (a.outcome, a.attempts, b.outcome, b.attempts) == ("ok", 2, "ok", 1)
+    assert times["b"][0] - times["a"][0] >= 0.9  # /b waited out the host's Retry-After
+
+
 def test_503_to_the_end_is_an_http_error_after_all_attempts(server):
     server.expect_request("/page").respond_with_data("down", status=503)
     result = fetch(server.url_for("/page"), policy(retries=2))
@@ -290,12 +330,33 @@ def test_a_host_name_is_checked_on_the_addresses_it_resolves_to(server):
     assert server.log == []
 
 
+def test_a_name_that_rebinds_to_a_private_address_is_not_reached(server, monkeypatch):
+    """DNS rebinding: the name answers a public address when checked, 127.0.0.1 after.
+    The resolver is the one part replaced here: no DNS server's answers can be set."""
+    server.expect_request("/page").respond_with_data(PAGE, content_type="text/html")
+    answers = iter(["93.184.216.34"] + ["127.0.0.1"] * 10)
+    real = asyncio.base_events.BaseEventLoop.getaddrinfo
+
+    async def rebinding(self, host, port, *args, **kwargs):
+        if host in ("rebind.test", b"rebind.test"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+        return await real(self, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "getaddrinfo", rebinding)
+    result = fetch(f"http://rebind.test:{server.port}/page",
+                   policy(allowed_networks=(), retries=0, connect_timeout=0.5))
+    assert result.outcome in ("connection_error", "timeout")  # the public address, unreachable
+    assert server.log == []
+
+
 @pytest.mark.parametrize(("address", "problem"), [
     ("127.0.0.1", "loopback"), ("::1", "loopback"), ("10.1.2.3", "private"),
     ("192.168.0.1", "private"), ("172.16.5.4", "private"), ("169.254.169.254", "link-local"),
     ("fe80::1", "link-local"), ("fd00::1", "private"), ("0.0.0.0", "unspecified"),
     ("224.0.0.1", "multicast"), ("240.0.0.1", "reserved"), ("::ffff:10.0.0.1", "private"),
     ("100.64.0.1", "not globally routable"), ("93.184.216.34", None), ("2606:4700::1", None),
+    ("192.0.0.9", "special-purpose"), ("2002:7f00:1::", "loopback"),
+    ("2002:a00:1::", "private"), ("fec0::1", "site-local"), ("2002:5db8:d822::", None),
 ])
 def test_address_problem(address, problem):
     assert address_problem(address) == problem
@@ -355,8 +416,9 @@ def gzip_bomb() -> bytes:
 _FILE_SERVER = """
 import socket, sys
 body = open(sys.argv[1], "rb").read()
-head = (b"HTTP/1.1 200 OK\\r\\nContent-Type: text/html\\r\\nContent-Encoding: gzip\\r\\n"
-        b"Content-Length: %d\\r\\nConnection: close\\r\\n\\r\\n" % len(body))
+coding = sys.argv[2].encode() if len(sys.argv) > 2 else b"gzip"
+head = (b"HTTP/1.1 200 OK\\r\\nContent-Type: text/html\\r\\nContent-Encoding: %s\\r\\n"
+        b"Content-Length: %d\\r\\nConnection: close\\r\\n\\r\\n" % (coding, len(body)))
 listener = socket.create_server(("127.0.0.1", 0))
 print(listener.getsockname()[1], flush=True)
 while True:
@@ -370,9 +432,11 @@ while True:
 """
 
 
-def test_a_gzip_bomb_is_stopped_quickly_and_in_little_memory(gzip_bomb, tmp_path):
+@pytest.mark.parametrize("coding", ["gzip", "gzip, gzip"])
+def test_a_gzip_bomb_is_stopped_quickly_and_in_little_memory(gzip_bomb, tmp_path, coding):
+    """Also stacked: gzip of the bomb, labelled "gzip, gzip" (httpx inflated 1 GB)."""
     bomb_file = tmp_path / "bomb.gz"
-    bomb_file.write_bytes(gzip_bomb)
+    bomb_file.write_bytes(gzip_bomb if coding == "gzip" else zlib.compress(gzip_bomb, wbits=31))
     limit = 2_000_000  # above the compressed size, so only the decoded size can trip it
 
     async def run(bomb_url: str) -> tuple[FetchResult, int]:
@@ -385,7 +449,7 @@ def test_a_gzip_bomb_is_stopped_quickly_and_in_little_memory(gzip_bomb, tmp_path
             finally:
                 tracemalloc.stop()
 
-    with subprocess.Popen([sys.executable, "-c", _FILE_SERVER, str(bomb_file)],
+    with subprocess.Popen([sys.executable, "-c", _FILE_SERVER, str(bomb_file), coding],
                           stdout=subprocess.PIPE, text=True) as child:
         try:
             port = int(child.stdout.readline())
@@ -416,6 +480,40 @@ def test_compressed_pages_are_decoded(server, coding):
         data, content_type="text/html", headers={"Content-Encoding": header})
     result = fetch(server.url_for("/page"))
     assert (result.outcome, result.html, result.bytes) == ("ok", PAGE, len(body))
+
+
+def test_stacked_encodings_are_decoded_layer_by_layer(server):
+    data = zlib.compress(zlib.compress(PAGE.encode(), wbits=31))
+    server.expect_request("/page").respond_with_data(
+        data, content_type="text/html", headers={"Content-Encoding": "gzip, deflate"})
+    result = fetch(server.url_for("/page"))
+    assert (result.outcome, result.html) == ("ok", PAGE)
+
+
+@pytest.mark.parametrize(("header", "error"), [
+    ("br", "Content-Encoding br was not asked for"),
+    ("gzip, gzip, gzip", "stacks 3 layers (at most 2 are decoded)"),
+])
+def test_unasked_or_deep_encodings_are_refused(server, header, error):
+    server.expect_request("/page").respond_with_data(
+        b"whatever", content_type="text/html", headers={"Content-Encoding": header})
+    result = fetch(server.url_for("/page"))
+    assert (result.outcome, result.attempts) == ("bad_encoding", 1)
+    assert error in result.error
+
+
+def test_credentials_in_a_url_are_never_sent(server):
+    server.expect_request("/page").respond_with_data(PAGE, content_type="text/html")
+    url = server.url_for("/page").replace("http://", "http://user:secret@")
+    result = fetch(url)
+    assert (result.outcome, result.attempts) == ("invalid_url", 0)
+    assert "secret" not in result.error
+    assert server.log == []
+    # nor through a redirect
+    server.expect_request("/hop").respond_with_data("", status=302, headers={"Location": url})
+    hop = fetch(server.url_for("/hop"))
+    assert hop.outcome == "invalid_url" and "secret" not in (hop.final_url or "")
+    assert paths(server) == ["/hop"]
 
 
 def test_binary_content_labelled_html_is_not_html(server):
@@ -505,9 +603,34 @@ def test_a_header_charset_wins_over_the_document(server):
      None, "iso8859-2"),
     ("\ufeff<p>Привет</p>".encode(), "text/html; charset=windows-1251", "utf-8-sig"),
     ("<p>naïve</p>".encode("latin-1"), "text/html; charset=iso-8859-1", "cp1252"),
+    (FRENCH.encode(), "text/html; charset=iso-8859-1", "utf-8"),   # the bytes say UTF-8
+    (RUSSIAN.encode(), "text/html; charset=windows-1251", "utf-8"),
+    (FRENCH.encode("utf-16-le"), "text/html", "utf-16-le"),        # no BOM: the NULs say
+    (RUSSIAN.encode("utf-16-be"), None, "utf-16-be"),
 ])
 def test_charset_choice(body, content_type, encoding):
     assert decode_html(body, content_type)[1] == encoding
+
+
+@pytest.mark.parametrize(("body", "content_type"), [
+    (FRENCH.encode(), "text/html; charset=iso-8859-1"),
+    (RUSSIAN.encode("utf-16-le"), "text/html"),
+    (RUSSIAN.encode("utf-16-be"), "text/html; charset=utf-16"),
+])
+def test_pages_are_decoded_by_evidence_not_labels(server, body, content_type):
+    server.expect_request("/page").respond_with_data(body, content_type=content_type)
+    result = fetch(server.url_for("/page"))
+    assert result.outcome == "ok", result.error
+    assert result.html in (FRENCH, RUSSIAN)
+
+
+def test_binary_after_the_first_bytes_is_not_stored_as_text(server):
+    head = PAGE.encode() * 40  # 3 KB of HTML, then an image
+    binary = bytes(range(256)) * 400
+    server.expect_request("/page").respond_with_data(head + binary, content_type="text/html")
+    result = fetch(server.url_for("/page"))
+    assert (result.outcome, result.html) == ("not_html", None)
+    assert "characters are not text" in result.error
 
 
 # --- conditional requests, robots.txt, politeness, concurrency ----------------------------
@@ -552,6 +675,15 @@ def test_a_missing_or_failing_robots_txt_allows_all(server, status):
     server.expect_request("/robots.txt").respond_with_data("no", status=status)
     server.expect_request("/page").respond_with_data(PAGE, content_type="text/html")
     assert fetch(server.url_for("/page"), policy(obey_robots=True)).ok
+
+
+def test_a_robots_txt_over_the_limit_is_read_to_the_limit(server):
+    big = "User-agent: *\nDisallow: /\n" + "# padding\n" * 60_000  # 600 KB
+    server.expect_request("/robots.txt").respond_with_data(big, content_type="text/plain")
+    server.expect_request("/page").respond_with_data(PAGE, content_type="text/html")
+    result = fetch(server.url_for("/page"), policy(obey_robots=True))
+    assert result.outcome == "disallowed"
+    assert "/page" not in paths(server)
 
 
 def test_robots_crawl_delay_spaces_requests(server):

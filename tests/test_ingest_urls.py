@@ -401,3 +401,41 @@ def test_a_load_blocked_by_another_process_is_retried(httpserver, db_path, local
     holders[0].wait(timeout=30)
     assert summary.ingested == 1
     assert _count(db_path, "SELECT count(*) FROM articles WHERE url IS NOT NULL") == 1
+
+
+def test_a_hostile_site_plants_nothing(httpserver, db_path, local_fetching):
+    """Through `ingest urls`: a page claiming another site's canonical URL, a URL with
+    credentials, a UTF-8 page labelled ISO-8859-1, binary behind an HTML head."""
+    page = (PAGES / "steppe_courier_deployment.html").read_text()
+    planted = page.replace("https://www.steppecourier.com/world/asia/2022/01/06/",
+                           "https://www.victim-news.com/world/")
+    httpserver.expect_request("/planted").respond_with_data(
+        planted, content_type="text/html; charset=utf-8")
+    russian = (PAGES / "stepnoy_vestnik_withdrawal_ru.html").read_bytes()
+    httpserver.expect_request("/mislabelled").respond_with_data(
+        russian, content_type="text/html; charset=iso-8859-1")
+    httpserver.expect_request("/binary").respond_with_data(
+        page.encode()[:3000] + bytes(range(256)) * 300, content_type="text/html")
+    httpserver.expect_request("/private").respond_with_data(
+        (PAGES / "caspian_monitor_summit.html").read_bytes(),
+        content_type="text/html; charset=utf-8")
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    with_credentials = httpserver.url_for("/private").replace("http://", "http://ann:s3cret@")
+    urls = [httpserver.url_for("/planted"), httpserver.url_for("/mislabelled"),
+            httpserver.url_for("/binary"), with_credentials]
+
+    _ingest(urls, db_path)
+    with connect(db_path, read_only=True) as con:
+        stored = con.execute("SELECT url, canonical_url, text FROM articles").fetchall()
+        everything = con.execute(
+            "SELECT string_agg(concat_ws(' ', url, final_url, error), ' ') FROM fetches"
+        ).fetchall()[0][0] + " ".join(str(r) for r in stored)
+        rejects = dict(con.execute("SELECT item, reason FROM rejects").fetchall())
+    assert "victim-news" not in everything
+    assert "s3cret" not in everything and "ann:" not in everything
+    by_url = {url.rsplit("/", 1)[1]: (canonical, text) for url, canonical, text in stored}
+    assert by_url["planted"][0] == httpserver.url_for("/planted")
+    assert "ОДКБ" in by_url["mislabelled"][1]  # not "Ð\x9eÐ\x94Ð\x9aÐ\x91"
+    assert rejects[httpserver.url_for("/binary")] == "not_html"
+    assert "private" in by_url  # fetched without the credentials, which were dropped
+    assert [r.authorization for r, _ in httpserver.log if r.path == "/private"] == [None]
