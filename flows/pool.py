@@ -14,6 +14,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 
 from newswatch.extractors.article import Extraction
+from newswatch.lifeline import PARENT_VARIABLE
 from newswatch.worker import extract_and_tag, extract_and_tag_many, init_worker
 
 _WARM_UP = "<html><body><article><p>" + "Warm-up text. " * 60 + "</p></article></body></html>"
@@ -36,7 +37,9 @@ class ExtractionPool:
 
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["newswatch.worker"])
+        # the forkserver ends with this process (so do the workers, with the forkserver)
+        os.environ[PARENT_VARIABLE] = str(os.getpid())
+        context.set_forkserver_preload(["newswatch.forkserver_lifeline", "newswatch.worker"])
         executor = ProcessPoolExecutor(
             self._workers, mp_context=context, initializer=init_worker, initargs=self._args
         )

@@ -38,6 +38,7 @@ from prefect.settings import (
 
 from newswatch.config import ConfigError, Settings
 from newswatch.deployments import PREFECT_YAML
+from newswatch.lifeline import ending_with_us
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def prefect_api() -> Iterator[str]:
             [sys.executable, "-m", "prefect", "server", "start", "--host", host,
              "--port", str(port)],
             stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            start_new_session=True, **ending_with_us())
         try:
             _wait_healthy(url, server, output)
             log.info("started a Prefect server at %s", url)

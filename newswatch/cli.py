@@ -69,6 +69,9 @@ def main_options(
 def _run_flow(coro: Any) -> Any:
     import asyncio
 
+    from newswatch.lifeline import tie_prefect_server
+
+    tie_prefect_server()
     return asyncio.run(coro)
 
 

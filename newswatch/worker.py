@@ -15,6 +15,7 @@ from newswatch.extractors.article import Extraction, extract_article
 from newswatch.extractors.identity import content_hash
 from newswatch.extractors.tagging import Tagger
 from newswatch.extractors.watchlist import load_watchlist
+from newswatch.lifeline import end_with_parent
 from newswatch.stories.copies import fingerprint
 from newswatch.stories.novelty import read_lead
 from newswatch.stories.terms import article_terms
@@ -24,8 +25,10 @@ _min_chars: int | None = None
 
 
 def init_worker(watchlist_path: str, min_chars: int | None = None) -> None:
-    """Pool initializer: compile the watchlist once per worker process."""
+    """Pool initializer: compile the watchlist once per worker process, and end
+    with the pool's forkserver (which ends with the run)."""
     global _tagger, _min_chars
+    end_with_parent()
     _tagger = Tagger(load_watchlist(watchlist_path))
     _min_chars = min_chars
 
