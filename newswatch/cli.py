@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -63,7 +64,35 @@ def main_options(
         show_default=False)] = None,
 ) -> None:
     """newswatch: follow a developing story."""
+    _warnings_to_stderr()
     ctx.obj = {"settings": load_settings(config, db=db)}
+
+
+def _warnings_to_stderr() -> None:
+    """newswatch's own warnings (a locked warehouse waited for, a robots.txt that
+    failed) as lines on stderr."""
+    logger = logging.getLogger("newswatch")
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("newswatch: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        logger.addHandler(handler)
+
+
+class _Stderr(logging.StreamHandler):
+    """A handler on whatever sys.stderr is when a record comes (tests swap it), for
+    when nothing else prints: inside a flow, Prefect's console handler does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not logging.getLogger().handlers and super().filter(record)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
 
 
 def _run_flow(coro: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -107,3 +108,23 @@ def test_a_load_connection_writes_its_commit_into_the_file_not_the_log(db_path):
     with connect(db_path, read_only=True) as con:
         held = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
     assert held == 100
+
+
+def test_a_wait_for_the_lock_says_who_holds_it(db_path):
+    """From the command line: one line while waiting, naming the holder's PID."""
+    with connect(db_path):
+        pass
+    holder = _hold_lock(db_path, 2.0)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "newswatch", "--db", str(db_path), "sql", "SELECT 42 AS n",
+             "--format", "csv"], capture_output=True, text=True, timeout=60,
+            env={**os.environ, "NEWSWATCH_LOCK_TIMEOUT": "20"})
+    finally:
+        holder.wait(10)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["n", "42"]
+    waiting = [line for line in result.stderr.splitlines() if "waiting" in line]
+    assert len(waiting) == 1, result.stderr
+    assert waiting[0].startswith(f"newswatch: waiting up to 20 s for the warehouse {db_path}")
+    assert f"the lock is held by PID {holder.pid} (" in waiting[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,18 @@ log = logging.getLogger(__name__)
 # installs today (1.5.x) cannot read. Write the newest format 1.5 reads, so
 # analysts can open the warehouse with their own tools.
 STORAGE_COMPATIBILITY = "v1.5.0"
+
+
+_FIRST_DELAY = 0.05
+_HOLDER = re.compile(r"lock is held in (\S+) \(PID (\d+)\)")
+
+
+def _lock_holder(exc: duckdb.Error) -> str:
+    """"the lock is held by PID 123 (python3.11)", from DuckDB's message."""
+    match = _HOLDER.search(str(exc))
+    if not match:
+        return "it is locked by another process"
+    return f"the lock is held by PID {match.group(2)} ({Path(match.group(1)).name})"
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
@@ -76,7 +89,7 @@ def open_database(
         config["max_vacuum_tasks"] = 0
         config["checkpoint_threshold"] = "0B"  # every commit is a checkpoint
     deadline = time.monotonic() + lock_timeout
-    delay = 0.05
+    delay = _FIRST_DELAY
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only, config=config)
@@ -87,9 +100,12 @@ def open_database(
             if time.monotonic() >= deadline:
                 raise WarehouseLockedError(
                     f"the warehouse {path} is locked by another process "
-                    f"(waited {lock_timeout:.0f} s): {exc}"
+                    f"(waited {lock_timeout:.0f} s): {_lock_holder(exc)}"
                 ) from exc
-            log.info("warehouse %s is locked, retrying in %.2f s", path, delay)
+            if delay == _FIRST_DELAY:  # say it once, while waiting
+                log.warning("waiting up to %.0f s for the warehouse %s: %s", lock_timeout, path,
+                            _lock_holder(exc))
+            log.debug("warehouse %s is locked, retrying in %.2f s", path, delay)
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 2.0) * random.uniform(0.8, 1.2)
     try:
