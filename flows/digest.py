@@ -21,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from newswatch.config import Settings, load_settings
 from newswatch.digest.build import build_digest
 from newswatch.digest.model import Digest
-from newswatch.digest.render import DigestFiles, build_message, write_digest
+from newswatch.digest.render import DigestFiles, build_message, render_text, write_digest
 from newswatch.digest.send import SmtpSettings, send_message, settings_from_block
 from newswatch.errors import DeliveryError, WarehouseLockedError
 from newswatch.warehouse.compact import compact as compact_row_groups
@@ -35,10 +35,11 @@ from .retry import only_transient
 class DigestResult:
     day: date
     stories: int
-    files: DigestFiles
+    files: DigestFiles | None     # None: a dry run asked for no files
     sent: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)   # sent before, not forced
     failed: dict[str, str] = field(default_factory=dict)
+    text: str = ""                # the plain-text digest, when no files were written
 
 
 @task(cache_policy=NO_CACHE, retry_delay_seconds=[1, 4, 10], retry_jitter_factor=0.5,
@@ -69,15 +70,19 @@ def sent_before(db: Path, day: date, recipients: list[str], lock_timeout: float)
       retry_condition_fn=only_transient)
 def query_digest(db: Path, day: date, tz: str, lock_timeout: float,
                  day_of: str = "first_seen") -> DigestData:
-    with connect(db, lock_timeout=lock_timeout) as con:
+    with connect(db, read_only=True, lock_timeout=lock_timeout) as con:
         return digest_data(con, day, tz, day_of)
 
 
 @task(cache_policy=NO_CACHE)
 def render_digest(
-    data: DigestData, day: date, tz: str, out_dir: Path, sender: str, recipients: list[str],
-) -> tuple[Digest, DigestFiles]:
+    data: DigestData, day: date, tz: str, out_dir: Path | None, sender: str,
+    recipients: list[str],
+) -> tuple[Digest, DigestFiles | None]:
+    """The digest, written under `out_dir` (None: not written)."""
     digest = build_digest(data, day, tz)
+    if out_dir is None:
+        return digest, None
     return digest, write_digest(digest, out_dir, sender=sender, recipients=recipients)
 
 
@@ -130,7 +135,7 @@ async def daily_digest(
     day: date | None = None,
     db: str | None = None,
     out_dir: str | None = None,
-    dry_run: bool = True,
+    dry_run: bool = False,
     send: bool = False,
     to: list[str] | None = None,
     force: bool = False,
@@ -145,22 +150,29 @@ async def daily_digest(
 
     `day_of`: "first_seen" counts the articles first seen that day (the daily mail),
     "published" those published that day (history, backfills).
+
+    A `dry_run` changes nothing: it reads the warehouse read-only, records and
+    compacts nothing, sends nothing, and writes files only to an `out_dir` given.
     """
     logger = get_run_logger()
     settings = load_settings(db=db, digests_dir=out_dir)
     day = day or datetime.now(settings.zone).date() - timedelta(days=days_back)
     data = query_digest(settings.db, day, settings.timezone, settings.lock_timeout, day_of)
-    digest, files = render_digest(data, day, settings.timezone, settings.digests_dir,
+    written_to = settings.digests_dir if out_dir is not None or not dry_run else None
+    digest, files = render_digest(data, day, settings.timezone, written_to,
                                   settings.mail_from, settings.mail_to)
-    status = "dry_run" if dry_run else "built"
-    record_build(settings.db, day, status, len(digest.stories), files.eml, settings.lock_timeout)
-    logger.info("digest for %s: %d stories, written to %s", day, len(digest.stories),
-                files.html)
+    result = DigestResult(day, len(digest.stories), files,
+                          text="" if files else render_text(digest))
+    logger.info("digest for %s: %d stories%s", day, len(digest.stories),
+                f", written to {files.html}" if files else " (dry run: not written)")
+    if dry_run:
+        return result
+    record_build(settings.db, day, "built", len(digest.stories), files.eml,
+                 settings.lock_timeout)
     await create_markdown_artifact(
         key=f"digest-{day.isoformat()}", markdown=_markdown(digest, files),
         description=digest.subject,
     )
-    result = DigestResult(day, len(digest.stories), files)
     try:
         if send and not dry_run:
             await _send(result, digest, settings, to or settings.mail_to, force)

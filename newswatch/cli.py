@@ -288,7 +288,11 @@ def digest_command(
     send: Annotated[bool, typer.Option(
         "--send", help="E-mail the digest over SMTP (once per day and recipient).")] = False,
     dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Write the digest files and send nothing.")] = False,
+        "--dry-run", help="Change nothing: print the digest (or write it under --out), "
+        "record, compact and send nothing.")] = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the digest files here (default: the digests_dir setting; "
+        "with --dry-run: not written).", show_default=False)] = None,
     to: Annotated[list[str] | None, typer.Option(
         "--to", help="A recipient (repeatable; default: the configured mail_to).",
         show_default=False)] = None,
@@ -305,11 +309,15 @@ def digest_command(
     if send and dry_run:
         raise NewswatchError("--send and --dry-run exclude each other")
     settings = _settings(ctx)
+    out_dir = out or (None if dry_run else settings.digests_dir)
     result = _run_flow(daily_digest(
         day=day.date() if day else None, db=str(settings.db),
-        out_dir=str(settings.digests_dir), dry_run=not send, send=send, to=to, force=force,
-        day_of=by.value.replace("-", "_"),
+        out_dir=str(out_dir) if out_dir else None, dry_run=dry_run, send=send, to=to,
+        force=force, day_of=by.value.replace("-", "_"),
     ))
+    if result.files is None:
+        sys.stdout.write(result.text)
+        return
     console.print(f"Digest for {result.day}: {_stories(result.stories)}")
     for path in (result.files.text, result.files.html, result.files.eml):
         console.print(f"  {path}", highlight=False)
@@ -416,8 +424,7 @@ def demo_command(ctx: typer.Context) -> None:
     summary = _run_flow(ingest_seeds(directory=str(settings.resolved_seeds_dir()),
                                      db=str(settings.db)))
     _print_ingest(summary)
-    result = _run_flow(daily_digest(db=str(settings.db), out_dir=str(settings.digests_dir),
-                                    dry_run=True))
+    result = _run_flow(daily_digest(db=str(settings.db), out_dir=str(settings.digests_dir)))
     with connect(settings.db, read_only=True) as con:
         articles = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
         per_entity = con.execute(

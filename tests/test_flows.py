@@ -77,8 +77,7 @@ def test_daily_digest_writes_files_and_records_the_build(seeds_copy, db_path, tm
     _ingest(seeds_copy, db_path)
     with connect(db_path, read_only=True) as con:
         assert partial_row_groups(con, "articles") == 3  # a row group per load
-    result = asyncio.run(daily_digest(db=str(db_path), out_dir=str(tmp_path / "digests"),
-                                      dry_run=True))
+    result = asyncio.run(daily_digest(db=str(db_path), out_dir=str(tmp_path / "digests")))
     with connect(db_path, read_only=True) as con:  # then the day's compaction
         assert partial_row_groups(con, "articles") == 1
     today = datetime.now().astimezone().date()
@@ -94,13 +93,42 @@ def test_daily_digest_writes_files_and_records_the_build(seeds_copy, db_path, tm
     assert result.files.eml.exists() and result.files.html.exists()
     with connect(db_path, read_only=True) as con:
         assert con.execute("SELECT status, stories FROM digests").fetchall() == [
-            ("dry_run", stories)]
+            ("built", stories)]
 
     # the 07:00 deployment digests the day before: a quiet day here
     yesterday = asyncio.run(daily_digest(db=str(db_path), out_dir=str(tmp_path / "digests"),
-                                         dry_run=True, days_back=1))
+                                         days_back=1))
     assert (result.day - yesterday.day).days == 1 and yesterday.stories == 0
     assert "A quiet day" in yesterday.files.text.read_text()
+
+
+def test_digest_dry_run_changes_nothing(seeds_copy, db_path, tmp_path, monkeypatch):
+    """`newswatch digest --dry-run`: no compaction, no row in digests, no file written
+    (it prints the digest), unless --out asks for files."""
+    import hashlib
+
+    from typer.testing import CliRunner
+
+    from newswatch.cli import app
+
+    _ingest(seeds_copy, db_path)
+    digests = tmp_path / "digests"
+    monkeypatch.setenv("NEWSWATCH_DIGESTS_DIR", str(digests))
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    result = CliRunner().invoke(app, ["--db", str(db_path), "digest", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "After Kazakhstan, What’s Next for the CSTO?" in result.output
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+    assert not digests.exists()
+
+    out = tmp_path / "elsewhere"
+    asked = CliRunner().invoke(app, ["--db", str(db_path), "digest", "--dry-run",
+                                     "--out", str(out)])
+    assert asked.exit_code == 0, asked.output
+    assert len(list(out.glob("*.html"))) == 1 and not digests.exists()
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+    with connect(db_path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM digests").fetchall() == [(0,)]
 
 
 def test_a_malformed_watchlist_fails_the_run_naming_the_line(seeds_copy, db_path):
