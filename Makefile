@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench bench-digest eval-stories screenshots pins clean
+.PHONY: demo test chromium lint bench bench-digest eval-stories screenshots pins clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,9 +18,18 @@ $(STAMP): pyproject.toml requirements.txt
 demo: $(STAMP)
 	$(VENV)/bin/newswatch demo
 
-## test: the test suite (what CI runs)
-test: $(STAMP)
+## test: the test suite (what CI runs); installs Debian's chromium for the screenshot tests
+test: $(STAMP) chromium
 	$(PY) -m pytest
+
+# The digest's screenshot tests render its HTML in Debian's headless Chromium:
+# installed from apt when missing (as root, else through sudo).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium (apt) for the digest's screenshot tests"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get install -y -q chromium >/dev/null \
+	  || { $$sudo apt-get update -q >/dev/null && $$sudo apt-get install -y -q chromium >/dev/null; }; }
 
 ## lint: ruff over the code and the tests
 lint: $(STAMP)
