@@ -623,7 +623,8 @@ class Fetcher:
             if address:
                 self._pinned[(host, port)] = address
         if problem:
-            raise _Fail("blocked_address", f"{target.host} {problem}: refused by the policy")
+            raise _Fail("blocked_address", f"{target.host} {problem}: refused by the policy "
+                        "(the allowed_networks setting, NEWSWATCH_ALLOWED_NETWORKS, allows it)")
 
     async def _resolve_problem(self, host: str, port: int) -> tuple[str | None, str | None]:
         """Why the host is refused, else None and the address to connect to."""

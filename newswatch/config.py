@@ -9,15 +9,18 @@ block; a config file that holds one is refused rather than read.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -29,6 +32,13 @@ if TYPE_CHECKING:
     from newswatch.extractors.fetch import FetchPolicy
 
 DEFAULT_CONFIG = Path("newswatch.toml")
+# Constraints that a value outside hangs, ingests nothing or crashes
+Count = Annotated[int, Field(ge=1)]            # at least one
+Tries = Annotated[int, Field(ge=0)]            # zero or more
+Seconds = Annotated[float, Field(gt=0)]        # more than nothing
+Delay = Annotated[float, Field(ge=0)]          # nothing or more
+# A list in the environment: a JSON list, or items separated by commas
+Items = Annotated[list[str], NoDecode]
 _SECRET_KEYS = {"smtp_password", "password"}
 
 
@@ -55,31 +65,31 @@ class Settings(BaseSettings):
     manifest: Path | None = None
     digests_dir: Path = Path("digests")
     timezone: str = "Asia/Almaty"
-    max_seed_bytes: int = 5_000_000
-    batch_size: int = 200
-    lock_timeout: float = 30.0
+    max_seed_bytes: Count = 5_000_000
+    batch_size: Count = 200
+    lock_timeout: Delay = 30.0
     # `newswatch sql`: a query is stopped after this many seconds and prints at most
     # this many rows (--max-rows changes it for one query)
-    sql_timeout: float = 60.0
-    sql_max_rows: int = 100_000
+    sql_timeout: Seconds = 60.0
+    sql_max_rows: Count = 100_000
     # Fetching: say who we are and how to reach the operator.
     user_agent: str = (
         "newswatch/0.1 (news monitoring; +https://github.com/newswatch/newswatch)"
     )
-    max_connections: int = 16
-    max_per_host: int = 2
-    per_host_delay: float = 1.0
-    connect_timeout: float = 5.0
-    read_timeout: float = 15.0
-    fetch_retries: int = 3
-    max_page_bytes: int = 5_000_000
+    max_connections: Count = 16
+    max_per_host: Count = 2
+    per_host_delay: Delay = 1.0
+    connect_timeout: Seconds = 5.0
+    read_timeout: Seconds = 15.0
+    fetch_retries: Tries = 3
+    max_page_bytes: Count = 5_000_000
     obey_robots: bool = True
     # Private, loopback and link-local addresses are refused unless allowed here.
     allow_private: bool = False
-    allowed_networks: list[str] = []
+    allowed_networks: Items = []
     # Each load opens the warehouse and checkpoints it on close (~0.1-0.3 s, more as
     # it grows): 500 pages a batch amortise that; 3 batches in flight are ~75 MB.
-    url_batch_size: int = 500
+    url_batch_size: Count = 500
     # DuckDB's memory while a batch loads or the warehouse is compacted (None: its
     # default, 80% of RAM). Compacting merges row groups: it rewrites a table's last
     # one whole (up to 122,880 articles), caching every block it touches; uncapped,
@@ -89,21 +99,21 @@ class Settings(BaseSettings):
     # Polling: the sources file (None = sources.toml in the seeds folder), how
     # often the schedule polls, and what a first poll of a new source takes.
     sources: Path | None = None
-    poll_interval_minutes: int = 30
-    max_new_per_poll: int = 200
-    first_poll_days: int = 3
-    max_child_sitemaps: int = 20
-    extract_workers: int = 2
-    min_article_chars: int = 500
+    poll_interval_minutes: Count = 30
+    max_new_per_poll: Count = 200
+    first_poll_days: Tries = 3
+    max_child_sitemaps: Tries = 20
+    extract_workers: Count = 2
+    min_article_chars: Tries = 500
     mail_from: str = "newswatch@localhost"
-    mail_to: list[str] = []
+    mail_to: Items = []
     smtp_host: str = "localhost"
-    smtp_port: int = 587
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
     smtp_security: str = "starttls"      # starttls, ssl (implicit TLS) or none
     smtp_user: str | None = None
-    smtp_timeout: float = 30.0
+    smtp_timeout: Seconds = 30.0
     smtp_ca_file: str | None = None       # an extra CA to trust (a private relay)
-    smtp_retries: int = 3
+    smtp_retries: Tries = 3
     # the name of a prefect-email EmailServerCredentials block: when set, its server,
     # port, security, user and password replace the smtp_* settings above
     smtp_block: str | None = None
@@ -115,8 +125,32 @@ class Settings(BaseSettings):
     # write Parquet under staging_dir for the flow to merge into the warehouse.
     task_runner: Literal["local", "dask"] = "local"
     dask_address: str | None = None
-    dask_workers: int = 2
+    dask_workers: Count = 2
     staging_dir: Path = Path("data/staging")
+
+    @field_validator("allowed_networks", "mail_to", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except ValueError as exc:
+                    raise ValueError(f"not a JSON list: {exc}") from exc
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for spec in value:
+            try:
+                ipaddress.ip_network(spec, strict=False)
+            except ValueError:
+                raise ValueError(f"{spec!r} is not a network: write 10.0.0.0/8 or "
+                                 "127.0.0.1/32, several separated by commas") from None
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -206,6 +240,30 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
 
     try:
         return _FromFile(**{k: v for k, v in overrides.items() if v is not None})
-    except ValueError as exc:  # pydantic's ValidationError
-        where = f" (from {path})" if path else ""
-        raise ConfigError(f"invalid configuration{where}: {exc}") from exc
+    except ValidationError as exc:
+        where = f" ({path} or the environment)" if path else ""
+        raise ConfigError(f"invalid configuration{where}: {_problems(exc)}") from None
+    except ValueError as exc:  # a source that could not parse a value
+        raise ConfigError(f"invalid configuration: {' '.join(str(exc).split())}") from None
+
+
+_PLAINER = (("Input should be greater than or equal to", "must be at least"),
+            ("Input should be greater than", "must be more than"),
+            ("Input should be less than or equal to", "must be at most"),
+            ("Input should be", "must be"))
+
+
+def _problems(exc: ValidationError) -> str:
+    """pydantic's report as one line: `name` (NEWSWATCH_NAME): what is wrong (got x)."""
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]) or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        for pydantic_words, ours in _PLAINER:
+            message = message.replace(pydantic_words, ours)
+        got = error.get("input")
+        shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
+        if error["type"] == "extra_forbidden":  # a misspelt name may hold a secret
+            message, shown = "not a setting of newswatch", ""
+        problems.append(f"{name} (NEWSWATCH_{name.upper()}): {message}{shown}")
+    return "; ".join(problems)

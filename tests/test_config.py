@@ -60,3 +60,40 @@ def test_bad_configuration_is_a_clear_error(tmp_path, content, message):
 def test_a_missing_config_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="no configuration file"):
         load_settings(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("variable, value, message", [
+    ("NEWSWATCH_MAX_CONNECTIONS", "0", "max_connections (NEWSWATCH_MAX_CONNECTIONS): must be "
+                                       "at least 1 (got '0')"),
+    ("NEWSWATCH_URL_BATCH_SIZE", "0", "url_batch_size (NEWSWATCH_URL_BATCH_SIZE): must be at "
+                                      "least 1"),
+    ("NEWSWATCH_FETCH_RETRIES", "-3", "fetch_retries (NEWSWATCH_FETCH_RETRIES): must be at "
+                                      "least 0"),
+    ("NEWSWATCH_READ_TIMEOUT", "0", "read_timeout (NEWSWATCH_READ_TIMEOUT): must be more than 0"),
+    ("NEWSWATCH_ALLOWED_NETWORKS", "intranet", "'intranet' is not a network: write "
+                                               "10.0.0.0/8 or 127.0.0.1/32"),
+    ("NEWSWATCH_SMTP_PORT", "70000", "smtp_port (NEWSWATCH_SMTP_PORT): must be at most 65535"),
+])
+def test_settings_out_of_range_are_one_clear_line(monkeypatch, variable, value, message):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert message in str(info.value)
+    assert "\n" not in str(info.value) and "pydantic" not in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1/32, 10.0.0.0/8", '["127.0.0.1/32", "10.0.0.0/8"]'])
+def test_lists_in_the_environment_are_json_or_commas(monkeypatch, value):
+    monkeypatch.setenv("NEWSWATCH_ALLOWED_NETWORKS", value)
+    monkeypatch.setenv("NEWSWATCH_MAIL_TO", "ann@example.org,bo@example.org")
+    settings = load_settings()
+    assert settings.allowed_networks == ["127.0.0.1/32", "10.0.0.0/8"]
+    assert settings.mail_to == ["ann@example.org", "bo@example.org"]
+
+
+def test_a_misspelt_setting_is_named_but_its_value_not_shown(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('smtp_pasword = "hunter2"\n')
+    with pytest.raises(ConfigError, match="smtp_pasword .*not a setting") as info:
+        load_settings(config)
+    assert "hunter2" not in str(info.value)
