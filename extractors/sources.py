@@ -54,9 +54,11 @@ class Source:
 
 
 def load_sources(path: Path) -> list[Source]:
-    """The sources listed in a TOML file; [] when the file does not exist."""
+    """The sources listed in a TOML file; a missing file is an error (a poll of
+    nothing would look like a quiet day)."""
     if not path.is_file():
-        return []
+        raise SourcesError(f"no sources file at {path}: pass --sources FILE or set "
+                           "NEWSWATCH_SOURCES (README, Sources)")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

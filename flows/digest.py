@@ -69,8 +69,8 @@ def sent_before(db: Path, day: date, recipients: list[str], lock_timeout: float)
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
       retry_condition_fn=only_transient)
 def query_digest(db: Path, day: date, tz: str, lock_timeout: float,
-                 day_of: str = "first_seen") -> DigestData:
-    with connect(db, read_only=True, lock_timeout=lock_timeout) as con:
+                 day_of: str = "first_seen", read_only: bool = False) -> DigestData:
+    with connect(db, read_only=read_only, lock_timeout=lock_timeout) as con:
         return digest_data(con, day, tz, day_of)
 
 
@@ -157,7 +157,8 @@ async def daily_digest(
     logger = get_run_logger()
     settings = load_settings(db=db, digests_dir=out_dir)
     day = day or datetime.now(settings.zone).date() - timedelta(days=days_back)
-    data = query_digest(settings.db, day, settings.timezone, settings.lock_timeout, day_of)
+    data = query_digest(settings.db, day, settings.timezone, settings.lock_timeout, day_of,
+                        read_only=dry_run)
     written_to = settings.digests_dir if out_dir is not None or not dry_run else None
     digest, files = render_digest(data, day, settings.timezone, written_to,
                                   settings.mail_from, settings.mail_to)
@@ -232,7 +233,7 @@ async def _send(result: DigestResult, digest: Digest, settings: Settings,
         except DeliveryError as exc:
             error = str(exc)
             result.failed[recipient] = error
-            logger.error("digest for %s not delivered to %s: %s", result.day, recipient, error)
+            logger.warning("digest for %s not delivered to %s: %s", result.day, recipient, error)
         record_delivery(settings.db, result.day, recipient, result.stories, result.files.eml,
                         error, settings.lock_timeout)
     if result.failed:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -98,6 +99,7 @@ def prefect_api() -> Iterator[str]:
         return
     host, port = PREFECT_SERVER_API_HOST.value(), PREFECT_SERVER_API_PORT.value()
     url = f"http://{host}:{port}/api"
+    _check_port_free(host, port)
     with tempfile.TemporaryFile() as output:
         # its own session: Ctrl-C reaches us, and we stop the server after the runs
         server = subprocess.Popen(
@@ -117,6 +119,19 @@ def prefect_api() -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Say so before starting a server on a port something else holds (Prefect's
+    own message ends in "...: flag.")."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot start a Prefect server on {host}:{port}: {exc.strerror or exc} (set "
+            "PREFECT_SERVER_API_PORT to a free port, or PREFECT_API_URL to a running "
+            "server)") from None
 
 
 def _wait_healthy(url: str, server: subprocess.Popen, output: Any) -> None:

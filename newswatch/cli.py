@@ -10,6 +10,7 @@ import csv
 import json
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
@@ -22,8 +23,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from newswatch.config import Settings, load_settings
-from newswatch.errors import NewswatchError
+from newswatch.config import Settings, email_address, load_settings
+from newswatch.errors import NewswatchError, NothingDoneError
 
 app = typer.Typer(
     help="newswatch: follow a developing story. Fetch, extract, tag, load into DuckDB, digest.",
@@ -101,7 +102,40 @@ def _run_flow(coro: Any) -> Any:
     from newswatch.lifeline import tie_prefect_server
 
     tie_prefect_server()
+    for name in ("prefect.flow_runs", "prefect.task_runs", "prefect.events.utilities"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _OurErrorsOnce) for f in logger.filters):
+            logger.addFilter(_OurErrorsOnce())
     return asyncio.run(coro)
+
+
+class _OurErrorsOnce(logging.Filter):
+    """Prefect logs a failed run's exception with its traceback, then the failed
+    state: for newswatch's own errors the CLI's one line says it all."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], NewswatchError):
+            return False
+        if (record.exc_info and "after shutdown" in str(record.exc_info[1])
+                and "heartbeat" in record.getMessage()):
+            # a run that failed at once: Prefect's heartbeat thread, still starting,
+            # cannot send its first beat while the interpreter exits (harmless)
+            return False
+        message = record.getMessage()
+        if record.levelno >= logging.ERROR and (
+                "Finished in state Failed" in message or "failed with exception" in message):
+            return not any(f"{name}:" in message or f"{name}(" in message
+                           for name in _error_names())
+        return True
+
+
+def _error_names() -> set[str]:
+    names, todo = set(), [NewswatchError]
+    while todo:
+        kind = todo.pop()
+        names.add(kind.__name__)
+        todo += kind.__subclasses__()
+    return names
 
 
 def _print_ingest(summary: Any) -> None:
@@ -133,6 +167,9 @@ def ingest_seeds_command(
         db=str(settings.db),
     ))
     _print_ingest(summary)
+    if summary.files and not (summary.ingested or summary.already_held):
+        raise NothingDoneError(f"nothing ingested: all {summary.files} seed files were "
+                               "rejected (see above, and the rejects table)")
 
 
 @ingest_app.command("urls")
@@ -171,7 +208,10 @@ def ingest_urls_command(
         highlight=False,
     )
     for reject in summary.rejects:
-        err_console.print(Text(f"{reject.reason}: {reject.item}: {reject.detail}"))
+        err_console.print(Text(f"{reject.reason}: {reject.item}: {reject.detail}"), soft_wrap=True)
+    if summary.urls and not (summary.ingested or summary.already_held or summary.not_modified):
+        raise NothingDoneError(f"nothing ingested: none of the {summary.urls} URLs gave an "
+                               "article (see above, and the rejects table)")
 
 
 @app.command("poll")
@@ -208,6 +248,8 @@ def poll_command(
         + f"ingested: {ingested}  ({summary.seconds:.1f} s)", highlight=False)
     for line in summary.reports:
         err_console.print(Text(line))
+    if summary.polled and summary.failed == summary.polled:
+        raise NothingDoneError(f"every source polled failed ({summary.failed})")
 
 
 @app.command("reprocess")
@@ -308,6 +350,10 @@ def digest_command(
 
     if send and dry_run:
         raise NewswatchError("--send and --dry-run exclude each other")
+    try:
+        to = [email_address(address) for address in to] if to else to
+    except ValueError as exc:
+        raise NewswatchError(f"--to: {exc}") from None
     settings = _settings(ctx)
     out_dir = out or (None if dry_run else settings.digests_dir)
     result = _run_flow(daily_digest(
@@ -470,5 +516,18 @@ def main() -> None:
         app()
     except NewswatchError as exc:
         # plain stderr: one line, never wrapped or styled
-        sys.stderr.write(f"newswatch: error: {exc}\n")
-        raise SystemExit(1) from None
+        sys.stderr.write(f"newswatch: error: {' '.join(str(exc).split())}\n")
+        _drop_frames(exc)
+        raise SystemExit(getattr(exc, "exit_code", 1)) from None
+
+
+def _drop_frames(exc: BaseException | None) -> None:
+    """Let go of the failed run's frames: Prefect keeps the exception in the run's
+    state, and DuckDB objects still held at exit print "nanobind: leaked ..." lines."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if exc.__traceback__ is not None:
+            traceback.clear_frames(exc.__traceback__)
+            exc.__traceback__ = None
+        exc = exc.__cause__ or exc.__context__

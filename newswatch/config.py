@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -152,6 +153,11 @@ class Settings(BaseSettings):
                                  "127.0.0.1/32, several separated by commas") from None
         return value
 
+    @field_validator("mail_to")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        return [email_address(address) for address in value]
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -194,6 +200,18 @@ class Settings(BaseSettings):
 
     def resolved_manifest(self) -> Path:
         return self.manifest or self.resolved_seeds_dir() / "manifest.toml"
+
+
+_ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]]+@[^@\s<>,;:\"()\[\]]+\.[^@\s<>,;:\"()\[\].]+")
+
+
+def email_address(value: str) -> str:
+    """A bare e-mail address (ann@example.org), else ValueError: a recipient goes into
+    a header, where a name, a comma or a line break would be someone else's."""
+    address = value.strip()
+    if not _ADDRESS.fullmatch(address):
+        raise ValueError(f"not an e-mail address: {value!r} (write ann@example.org)")
+    return address
 
 
 def _check_file(path: Path) -> None:

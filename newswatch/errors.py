@@ -1,10 +1,12 @@
 """The errors newswatch raises, in one small tree.
 
     NewswatchError
+     ├── NothingDoneError        every item of a run failed (exit code 3)
      ├── PermanentError          record it, skip the item, go on: retrying cannot help
      │    ├── SeedFileError      a seed file that is empty, not UTF-8 or too large
      │    ├── WatchlistError     a malformed watchlist (names the file and line)
      │    ├── WarehouseMissingError  no warehouse file yet where one is read
+     │    ├── WarehouseError     a warehouse that cannot be opened or written (corrupt, full disk)
      │    ├── SourcesError       a malformed sources file (names the file and line)
      │    ├── SourceParseError   a polled feed or sitemap that cannot be read as one
      │    ├── QueryError         an analyst's query that cannot run
@@ -20,7 +22,13 @@
     returns a result for every URL, and `FetchResult.raise_for_outcome()` raises these.
     DeliveryError is likewise the root of both e-mail delivery errors.
 
-The CLI turns every NewswatchError into one readable line and a non-zero exit.
+The CLI turns every NewswatchError into one readable line and a non-zero exit:
+
+    0  done (items that failed are recorded in `rejects` and reported)
+    1  an error stopped the command (configuration, warehouse, lock, delivery),
+       or Ctrl-C ("Aborted!")
+    2  a usage error (an unknown option, a missing argument)
+    3  the run went through but nothing could be done: every item failed
 """
 
 from __future__ import annotations
@@ -28,6 +36,13 @@ from __future__ import annotations
 
 class NewswatchError(Exception):
     """Root of every error newswatch raises on purpose."""
+
+
+class NothingDoneError(NewswatchError):
+    """A run that went through and could do nothing: every item failed (each is
+    recorded with its reason). The CLI exits 3 for it, not 1."""
+
+    exit_code = 3
 
 
 class PermanentError(NewswatchError):
@@ -72,6 +87,11 @@ class QueryError(PermanentError):
 
 class WarehouseMissingError(PermanentError):
     """A command that reads the warehouse found no file at the path."""
+
+
+class WarehouseError(PermanentError):
+    """A warehouse file that cannot be opened or written: not a DuckDB file, a
+    directory, written by a newer newswatch, a read-only place, a full disk."""
 
 
 class ReadOnlyQueryError(QueryError):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from newswatch.errors import WarehouseLockedError, WarehouseMissingError
+from newswatch.errors import WarehouseError, WarehouseLockedError, WarehouseMissingError
 
 from .bulk import remember_memory_limit
 from .migrations import migrate
@@ -41,6 +41,21 @@ def _lock_holder(exc: duckdb.Error) -> str:
     if not match:
         return "it is locked by another process"
     return f"the lock is held by PID {match.group(2)} ({Path(match.group(1)).name})"
+
+
+# DuckDB reports a failed write as an IOException, or at a checkpoint as a fatal error
+# that invalidates the connection (the transaction is lost, the file stays as it was)
+_WRITE_ERRORS = (duckdb.IOException, duckdb.FatalException)
+
+
+def _write_error(exc: BaseException) -> str:
+    """The cause of a failed write: the OS's words, not DuckDB's wrapping."""
+    match = re.search(r'Could not write file "[^"]*": ([^"\n]+)', str(exc))
+    return match.group(1) if match else _one_line(exc)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
@@ -81,7 +96,11 @@ def open_database(
             f"no warehouse at {path}: run `newswatch ingest seeds` or `newswatch demo` first"
         )
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(f"cannot create the warehouse's folder {path.parent}: "
+                                 f"{exc.strerror or exc}") from None
     config = {"storage_compatibility_version": STORAGE_COMPATIBILITY, **(config or {})}
     if memory_limit is not None:
         config["memory_limit"] = memory_limit
@@ -96,7 +115,8 @@ def open_database(
             break
         except duckdb.Error as exc:
             if not _is_lock_error(exc):
-                raise
+                raise WarehouseError(f"cannot open the warehouse {path}: "
+                                     f"{_one_line(exc)}") from None
             if time.monotonic() >= deadline:
                 raise WarehouseLockedError(
                     f"the warehouse {path} is locked by another process "
@@ -130,5 +150,11 @@ def connect(
                         config=config)
     try:
         yield con
+    except _WRITE_ERRORS as exc:  # a full disk, a file grown past a limit
+        raise WarehouseError(f"cannot write the warehouse {path}: {_write_error(exc)}") from exc
     finally:
-        con.close()
+        try:
+            con.close()  # a checkpoint: it writes too
+        except _WRITE_ERRORS as exc:
+            raise WarehouseError(f"cannot write the warehouse {path}: "
+                                 f"{_write_error(exc)}") from exc

@@ -13,6 +13,8 @@ from importlib import resources
 
 import duckdb
 
+from newswatch.errors import WarehouseError
+
 from .bulk import transaction
 
 log = logging.getLogger(__name__)
@@ -42,8 +44,13 @@ def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply the migrations this database has not seen; return their versions."""
     done = applied_versions(con)
+    known = available_migrations()
+    if done and known and max(done) > known[-1][0]:
+        raise WarehouseError(
+            f"the warehouse was written by a newer newswatch (schema {max(done)}; this one "
+            f"knows up to {known[-1][0]}): upgrade newswatch to use it")
     applied = []
-    for version, name, sql in available_migrations():
+    for version, name, sql in known:
         if version in done:
             continue
         with transaction(con):
