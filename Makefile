@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test chromium lint bench bench-digest eval-stories screenshots pins clean
+.PHONY: demo test chromium lint fuzz bench bench-digest eval-stories screenshots pins clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ chromium:
 ## lint: ruff over the code and the tests
 lint: $(STAMP)
 	$(VENV)/bin/ruff check newswatch extractors warehouse flows digest deployments benchmarks tests
+
+## fuzz: hypothesis over what reads outside input, thousands of inputs each (not part of make test)
+fuzz: $(STAMP)
+	NEWSWATCH_FUZZ_PROFILE=fuzz $(PY) -m pytest -q -s tests/test_fuzz.py
 
 ## bench: throughput of ingest urls against a bare loop (not part of make test): N pages, RUNS runs
 bench: $(STAMP)

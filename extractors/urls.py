@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
@@ -46,6 +47,9 @@ __all__ = ["SeenUrls", "canonical_url", "iter_url_file", "read_url_file", "same_
 
 logger = logging.getLogger(__name__)
 
+# a host name (letters of any script, digits, "-", "_", ".") or an IPv6 address
+_HOST = re.compile(r"[\w.-]+|[0-9a-fA-F:.]+")
+
 
 def canonical_url(url: str, base: str | None = None) -> str | None:
     """The canonical form of `url` (see the module docstring), None unless http(s)."""
@@ -59,6 +63,8 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
         parsed = urlsplit(scrub_url(url))
         if parsed.scheme.lower() not in ("http", "https") or not parsed.hostname:
             return None
+        if not _HOST.fullmatch(parsed.hostname):  # control characters, spaces, ...
+            return None
         parsed.port  # noqa: B018 - raises ValueError on a port out of range
         # strict=False: strict mode would also drop every parameter outside a short
         # allow-list (story ids included); fragments are dropped here instead
@@ -69,6 +75,10 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     except ValueError as exc:  # malformed ports, IPv6 brackets, ...
         logger.debug("not a URL: %r (%s)", url, exc)
         return None
+    if normal.path == "/" and not normal.query:
+        # a bare host: courlan strips "/" but not what "//" collapses to (found by
+        # fuzzing: canonical_url must be a fixed point, or one page has two keys)
+        normal = normal._replace(path="")
     return normal._replace(fragment="").geturl()
 
 

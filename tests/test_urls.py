@@ -113,3 +113,15 @@ def test_seen_urls_tells_the_first_time_a_url_is_met_across_calls():
     assert seen.first_time([]) == []
     many = [f"https://a.kz/{i}" for i in range(5000)]
     assert sum(seen.first_time(many)) == 5000 - 3
+
+
+@pytest.mark.parametrize(("url", "canonical"), [
+    ("http://example.com//", "http://example.com"),
+    ("http://example.com///", "http://example.com"),
+    ("https://a.kz//#top", "https://a.kz"),
+    ("HTTPS://A.KZ:443//", "https://a.kz"),
+])
+def test_a_bare_host_has_one_canonical_form(url, canonical):
+    """Found by fuzzing (tests/test_fuzz.py): "//" collapsed to "/", which stayed."""
+    assert canonical_url(url) == canonical
+    assert canonical_url(canonical) == canonical
