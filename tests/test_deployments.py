@@ -91,6 +91,9 @@ def _env(tmp: Path, **extra: str) -> dict[str, str]:
         PREFECT_SERVER_LOGGING_LEVEL="CRITICAL",
         PREFECT_WORKER_QUERY_SECONDS="2",
         PREFECT_RUNNER_POLL_FREQUENCY="2",
+        # a run refused a concurrency slot is asked to wait up to this long (default
+        # 30 s, which made the missed-runs test take 22 s or 153 s by the race)
+        PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS="3",
         NEWSWATCH_ALLOWED_NETWORKS='["127.0.0.1/32"]',
         NEWSWATCH_PER_HOST_DELAY="0",
         NEWSWATCH_HOME=str(ROOT),
