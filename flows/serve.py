@@ -11,11 +11,13 @@ Served runs start as subprocesses; Ctrl-C (or SIGTERM) stops everything.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -156,15 +158,32 @@ def serve(settings: Settings, path: Path = PREFECT_YAML) -> None:
     deployments = runner_deployments(settings, path)
     # SIGTERM stops us as Ctrl-C does, so the server we started is stopped too
     # (while the runner runs it handles SIGTERM itself, the same way).
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         with prefect_api():
             prefect_serve(*deployments)
     except KeyboardInterrupt:
         log.info("interrupted")
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+_STOP_WITHIN = 30.0  # seconds after an interrupt before serve exits regardless
 
 
 def _interrupt(signum: int, frame: Any) -> None:
+    # Prefect's runner pauses the deployments through the API as it stops; now and
+    # then it hung there for good (nothing logged after the interrupt). A stop asked
+    # for is a stop: past _STOP_WITHIN seconds the process ends, and the server it
+    # started ends with it (newswatch.lifeline).
+    threading.Thread(target=_exit_later, name="newswatch-stop", daemon=True).start()
     raise KeyboardInterrupt
+
+
+def _exit_later() -> None:
+    time.sleep(_STOP_WITHIN)
+    log.warning("Prefect's runner did not stop within %.0f s of the interrupt: exiting",
+                _STOP_WITHIN)
+    logging.shutdown()
+    os._exit(0)

@@ -327,6 +327,7 @@ def test_a_host_name_is_checked_on_the_addresses_it_resolves_to(server):
     result = fetch(f"http://localhost:{server.port}/page", policy(allowed_networks=()))
     assert (result.outcome, result.attempts) == ("blocked_address", 0)
     assert result.error.startswith("localhost resolves to ") and "loopback" in result.error
+    assert "allowed_networks setting, NEWSWATCH_ALLOWED_NETWORKS" in result.error
     assert server.log == []
 
 
