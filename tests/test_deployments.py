@@ -94,6 +94,9 @@ def _env(tmp: Path, **extra: str) -> dict[str, str]:
         # a run refused a concurrency slot is asked to wait up to this long (default
         # 30 s, which made the missed-runs test take 22 s or 153 s by the race)
         PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS="3",
+        # under load a request of the worker's stalled for the client's whole 60 s
+        # timeout before its retry went through: retry sooner
+        PREFECT_API_REQUEST_TIMEOUT="15",
         NEWSWATCH_ALLOWED_NETWORKS='["127.0.0.1/32"]',
         NEWSWATCH_PER_HOST_DELAY="0",
         NEWSWATCH_HOME=str(ROOT),
