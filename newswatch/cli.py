@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from newswatch.config import Settings, email_address, load_settings
-from newswatch.errors import NewswatchError, NothingDoneError
+from newswatch.errors import NewswatchError, NothingDoneError, one_line
 
 app = typer.Typer(
     help="newswatch: follow a developing story. Fetch, extract, tag, load into DuckDB, digest.",
@@ -516,7 +516,7 @@ def main() -> None:
         app()
     except NewswatchError as exc:
         # plain stderr: one line, never wrapped or styled
-        sys.stderr.write(f"newswatch: error: {' '.join(str(exc).split())}\n")
+        sys.stderr.write(f"newswatch: error: {one_line(exc)}\n")
         _drop_frames(exc)
         raise SystemExit(getattr(exc, "exit_code", 1)) from None
 

@@ -27,7 +27,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from newswatch.errors import NewswatchError
+from newswatch.errors import NewswatchError, one_line
 
 if TYPE_CHECKING:
     from newswatch.extractors.fetch import FetchPolicy
@@ -262,7 +262,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         where = f" ({path} or the environment)" if path else ""
         raise ConfigError(f"invalid configuration{where}: {_problems(exc)}") from None
     except ValueError as exc:  # a source that could not parse a value
-        raise ConfigError(f"invalid configuration: {' '.join(str(exc).split())}") from None
+        raise ConfigError(f"invalid configuration: {one_line(exc)}") from None
 
 
 _PLAINER = (("Input should be greater than or equal to", "must be at least"),

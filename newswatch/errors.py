@@ -34,6 +34,11 @@ The CLI turns every NewswatchError into one readable line and a non-zero exit:
 from __future__ import annotations
 
 
+def one_line(error: BaseException | str) -> str:
+    """An error's text on one line: DuckDB's and pydantic's messages span several."""
+    return " ".join(str(error).split())
+
+
 class NewswatchError(Exception):
     """Root of every error newswatch raises on purpose."""
 

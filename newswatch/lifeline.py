@@ -43,7 +43,7 @@ def end_with_parent() -> None:
     if _PRCTL is None:
         return
     parent = os.getppid()
-    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    _tie_to_parent()
     if parent == 1:
         os._exit(1)
 

@@ -68,12 +68,7 @@ class Story:
     centroid: Vector | None = None   # made from `total` when asked for
 
     def add(self, article_id: str, vector: Vector, when: float) -> None:
-        self.members.append((article_id, vector, when))
-        self.total = _summed(self.total, vector)
-        self.centroid = None
-        if not math.isnan(when):
-            self.first = when if math.isnan(self.first) else min(self.first, when)
-            self.last = when if math.isnan(self.last) else max(self.last, when)
+        self.add_many([(article_id, vector, when)])
 
     def add_many(self, members: Sequence[tuple[str, Vector, float]]) -> None:
         """`add` for several articles, with one sum."""
@@ -126,12 +121,16 @@ class DocumentFrequencies:
         self._hashes = np.zeros(0, np.int64)
         self._counts = np.zeros(0, np.float64)
 
+    def _tally(self, terms: Sequence[Terms]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The terms' hashes and how many of the articles hold each; which are held here."""
+        hashes, counts = np.unique(np.concatenate([t.hashes for t in terms]),
+                                   return_counts=True)
+        return hashes, counts, _holds(self._hashes, hashes)
+
     def add(self, terms: Sequence[Terms]) -> None:
         if not terms:
             return
-        hashes, counts = np.unique(np.concatenate([t.hashes for t in terms]),
-                                   return_counts=True)
-        held = _holds(self._hashes, hashes)
+        hashes, counts, held = self._tally(terms)
         self._counts[np.searchsorted(self._hashes, hashes[held])] += counts[held]
         at = np.searchsorted(self._hashes, hashes[~held])  # (sorted in, not sorted again)
         self._hashes = np.insert(self._hashes, at, hashes[~held])
@@ -142,9 +141,7 @@ class DocumentFrequencies:
         """The articles of `terms` are no longer among the recent ones."""
         if not terms:
             return
-        hashes, counts = np.unique(np.concatenate([t.hashes for t in terms]),
-                                   return_counts=True)
-        held = _holds(self._hashes, hashes)
+        hashes, counts, held = self._tally(terms)
         self._counts[np.searchsorted(self._hashes, hashes[held])] -= counts[held]
         kept = self._counts > 0
         self._hashes, self._counts = self._hashes[kept], self._counts[kept]

@@ -9,28 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import load
+from conftest import hold_lock, load
 
 from newswatch.errors import WarehouseLockedError, WarehouseMissingError
 from newswatch.warehouse.connection import connect
 
 DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
-
-_HOLD_LOCK = """
-import sys, time, duckdb
-con = duckdb.connect(sys.argv[1])
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-con.close()
-"""
-
-
-def _hold_lock(path: Path, seconds: float) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(path), str(seconds)],
-                            stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "locked"
-    return proc
-
 
 def test_duckdb_cli_1_5_reads_the_warehouse(db_path):
     with connect(db_path) as con:
@@ -49,7 +33,7 @@ def test_duckdb_cli_1_5_reads_the_warehouse(db_path):
 
 def test_locked_file_is_retried_then_opened(db_path):
     connect(db_path).__enter__().close()  # create it
-    holder = _hold_lock(db_path, 1.0)
+    holder = hold_lock(db_path, 1.0)
     started = time.monotonic()
     with connect(db_path, lock_timeout=20) as con:
         assert con.execute("SELECT 42").fetchall() == [(42,)]
@@ -59,7 +43,7 @@ def test_locked_file_is_retried_then_opened(db_path):
 
 def test_locked_file_gives_a_clear_error_after_the_timeout(db_path):
     connect(db_path).__enter__().close()
-    holder = _hold_lock(db_path, 5.0)
+    holder = hold_lock(db_path, 5.0)
     try:
         with pytest.raises(WarehouseLockedError, match="locked by another process"):
             with connect(db_path, lock_timeout=0.5):
@@ -114,7 +98,7 @@ def test_a_wait_for_the_lock_says_who_holds_it(db_path):
     """From the command line: one line while waiting, naming the holder's PID."""
     with connect(db_path):
         pass
-    holder = _hold_lock(db_path, 2.0)
+    holder = hold_lock(db_path, 2.0)
     try:
         result = subprocess.run(
             [sys.executable, "-m", "newswatch", "--db", str(db_path), "sql", "SELECT 42 AS n",

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from datetime import datetime
 
 import pytest
+from conftest import hold_lock
 
 from newswatch.warehouse.connection import connect
 
@@ -50,19 +49,9 @@ def test_bad_seed_files_are_skipped_and_recorded(seeds_copy, db_path):
     assert all("txt" in detail for _, detail in rows)
 
 
-_HOLD_LOCK = """
-import sys, time, duckdb
-con = duckdb.connect(sys.argv[1])
-print("locked", flush=True)
-time.sleep(2.5)
-"""
-
-
 def test_a_locked_warehouse_is_retried_by_the_load_task(seeds_copy, db_path, monkeypatch):
     connect(db_path).__enter__().close()
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(db_path)],
-                              stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "locked"
+    holder = hold_lock(db_path, 2.5)
     # each attempt gives up on the lock quickly, so the task's retries do the waiting
     monkeypatch.setenv("NEWSWATCH_LOCK_TIMEOUT", "0.2")
     summary = _ingest(seeds_copy, db_path)

@@ -362,22 +362,14 @@ def test_a_run_s_urls_wait_in_a_spool_canonical_and_each_once(db_path, monkeypat
         assert spool.take(2) == []
 
 
-_HOLD_LOCK = """
-import sys, time, duckdb
-con = duckdb.connect(sys.argv[1])
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-con.close()
-"""
-
-
 def test_a_load_blocked_by_another_process_is_retried(httpserver, db_path, local_fetching,
                                                       monkeypatch):
     """Another process holds the warehouse past lock_timeout while the batch is fetched:
     the load task fails with a lock error, Prefect retries it, nothing is lost."""
     import subprocess
-    import sys
     import threading
+
+    from conftest import hold_lock
 
     monkeypatch.setenv("NEWSWATCH_LOCK_TIMEOUT", "0.5")
     with connect(db_path):
@@ -389,10 +381,7 @@ def test_a_load_blocked_by_another_process_is_retried(httpserver, db_path, local
     def handler(request: Request) -> Response:
         with started:  # the first request takes the lock in a second process, for 3 s
             if not holders:
-                proc = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(db_path), "3"],
-                                        stdout=subprocess.PIPE, text=True)
-                assert proc.stdout.readline().strip() == "locked"
-                holders.append(proc)
+                holders.append(hold_lock(db_path, 3))
         return Response(page.read_bytes(), content_type="text/html; charset=utf-8")
 
     httpserver.expect_request("/news/locked").respond_with_handler(handler)

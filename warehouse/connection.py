@@ -18,7 +18,12 @@ from pathlib import Path
 
 import duckdb
 
-from newswatch.errors import WarehouseError, WarehouseLockedError, WarehouseMissingError
+from newswatch.errors import (
+    WarehouseError,
+    WarehouseLockedError,
+    WarehouseMissingError,
+    one_line,
+)
 
 from .bulk import remember_memory_limit
 from .migrations import migrate
@@ -48,14 +53,11 @@ def _lock_holder(exc: duckdb.Error) -> str:
 _WRITE_ERRORS = (duckdb.IOException, duckdb.FatalException)
 
 
-def _write_error(exc: BaseException) -> str:
-    """The cause of a failed write: the OS's words, not DuckDB's wrapping."""
+def _write_failed(path: str | Path, exc: BaseException) -> WarehouseError:
+    """A failed write, in the OS's words rather than DuckDB's wrapping."""
     match = re.search(r'Could not write file "[^"]*": ([^"\n]+)', str(exc))
-    return match.group(1) if match else _one_line(exc)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+    cause = match.group(1) if match else one_line(exc)
+    return WarehouseError(f"cannot write the warehouse {path}: {cause}")
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
@@ -116,7 +118,7 @@ def open_database(
         except duckdb.Error as exc:
             if not _is_lock_error(exc):
                 raise WarehouseError(f"cannot open the warehouse {path}: "
-                                     f"{_one_line(exc)}") from None
+                                     f"{one_line(exc)}") from None
             if time.monotonic() >= deadline:
                 raise WarehouseLockedError(
                     f"the warehouse {path} is locked by another process "
@@ -151,10 +153,9 @@ def connect(
     try:
         yield con
     except _WRITE_ERRORS as exc:  # a full disk, a file grown past a limit
-        raise WarehouseError(f"cannot write the warehouse {path}: {_write_error(exc)}") from exc
+        raise _write_failed(path, exc) from exc
     finally:
         try:
             con.close()  # a checkpoint: it writes too
         except _WRITE_ERRORS as exc:
-            raise WarehouseError(f"cannot write the warehouse {path}: "
-                                 f"{_write_error(exc)}") from exc
+            raise _write_failed(path, exc) from exc

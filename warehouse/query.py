@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from newswatch.errors import QueryError, ReadOnlyQueryError
+from newswatch.errors import QueryError, ReadOnlyQueryError, one_line
 
 from .connection import connect
 
@@ -57,7 +57,7 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
-        raise QueryError(f"cannot parse the query: {_one_line(exc)}") from exc
+        raise QueryError(f"cannot parse the query: {one_line(exc)}") from exc
     if not statements:
         raise ReadOnlyQueryError("no SQL statement given")
     for statement in statements:
@@ -128,11 +128,7 @@ def _query_error(exc: duckdb.Error, timeout: float | None) -> QueryError:
         return QueryError(f"query stopped after {timeout:g} s (the sql_timeout setting)")
     if isinstance(exc, duckdb.PermissionException):
         return QueryError("newswatch sql reads the warehouse only: no files, no network "
-                          f"({_one_line(exc)})")
+                          f"({one_line(exc)})")
     if isinstance(exc, duckdb.InvalidInputException) and "has been locked" in str(exc):
         return QueryError("newswatch sql cannot change settings")
-    return QueryError(f"query failed: {_one_line(exc)}")
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+    return QueryError(f"query failed: {one_line(exc)}")
