@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import load
-from test_connection import _hold_lock
+from conftest import hold_lock, load
 from typer.testing import CliRunner
 
 from newswatch.cli import app
@@ -79,7 +78,7 @@ def test_compacting_a_missing_warehouse_says_so(tmp_path):
 def test_a_locked_warehouse_is_not_compacted_and_loses_nothing(db_path):
     _load(db_path, batches=2)
     rows = _contents(db_path)
-    holder = _hold_lock(db_path, 5.0)
+    holder = hold_lock(db_path, 5.0)
     try:
         with pytest.raises(WarehouseLockedError):
             compact(db_path, lock_timeout=0.3)
