@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 ## test: the test suite (what CI runs); installs Debian's chromium for the screenshot tests
 test: $(STAMP) chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 # The digest's screenshot tests render its HTML in Debian's headless Chromium:
 # installed from apt when missing (as root, else through sudo).

@@ -64,7 +64,8 @@ def test_peak_memory_is_split_by_process_the_run_its_server_and_its_workers():
             time.sleep(0.05)
         assert set(roles) == {"run", "server", "workers"}
         assert roles["workers"] >= 50
-        assert roles["run"] > 10 and roles["server"] == 0
+        # "server" holds the session's Prefect test server when one is up already
+        assert roles["run"] > 10
     finally:
         child.communicate(b"")
 
