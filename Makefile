@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test chromium lint fuzz bench bench-digest eval-stories screenshots pins clean
+.PHONY: demo test chromium lint fuzz bench bench-digest eval-stories eval-pages screenshots pins clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ bench-digest: $(STAMP)
 ## GIVEME is the news_cluster/data_raw folder of a Giveme5W1H copy (see benchmarks/stories_eval.py)
 eval-stories: $(STAMP)
 	$(PY) -m benchmarks.stories_eval --giveme $(GIVEME)
+
+## eval-pages: article or not, and metadata, on labelled real pages (not part of make test);
+## PAGES is the folder of the labelled pages, TRAFILATURA a checkout of adbar/trafilatura
+eval-pages: $(STAMP)
+	$(PY) -m benchmarks.pages_eval $(if $(PAGES),--pages $(PAGES)) \
+	  $(if $(TRAFILATURA),--trafilatura $(TRAFILATURA))
 
 ## screenshots: render the digest in headless Chromium and refresh docs/digest-*.png
 screenshots: $(STAMP)

@@ -62,7 +62,7 @@ def build(path: Path, articles: int, mentions: int) -> None:
                    'Headline of article ' || i || ' about the region. '
                        || repeat('A sentence of the body of the article. ', 40),
                    md5(i::VARCHAR),
-                   aid(i - CASE WHEN i % 5 = 4 THEN 1 ELSE 0 END)
+                   aid(i - CASE WHEN i % 5 = 4 THEN 1 ELSE 0 END), 'meta', false
             FROM (SELECT i, TIMESTAMPTZ '{start.isoformat()}' + to_seconds(i * {step}) AS seen
                   FROM range({articles}) t(i))
         """)

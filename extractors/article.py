@@ -20,14 +20,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from urllib.parse import urlsplit
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
+from .page_kind import MIN_ARTICLE_CHARS, Page, norm, page_signals, verdict
+from .page_meta import clean_authors, clean_title, outlet_name, page_dates, site_names
 from .records import Article
 from .urls import canonical_url, same_site
 
@@ -35,52 +35,13 @@ __all__ = ["MIN_ARTICLE_CHARS", "Extraction", "extract_article"]
 
 logger = logging.getLogger(__name__)
 
-# Body text (headline and standfirst not counted) below which a page is not an
-# article. The shortest news items worth keeping, a wire flash of two or three
-# short paragraphs, run to about 500 characters; below that are teasers,
-# paywall stubs, photo and video pages and "more to follow" alerts whose story
-# comes back later at full length. trafilatura's own floor for a usable
-# extraction (MIN_EXTRACTED_SIZE) is half that.
-MIN_ARTICLE_CHARS = 500
-
-# A body whose characters lie mostly in lines that repeat the page's link
-# texts is a list of links, not prose.
-_LINK_LINES_SHARE = 0.5
-# A paragraph of prose has at least this many characters: two short sentences.
-# Teasers under the headlines of an index page are shorter.
-_PROSE_CHARS = 160
-_MIN_PROSE_SHARE = 0.5
-# Index pages link to many stories; article pages to a handful of related ones.
-_HEADLINE_WORDS = 4
-_MIN_HEADLINE_LINKS = 10
-# A page whose visible text is mostly link text is navigation.
-_NAV_LINK_SHARE = 0.6
-
-# og:type / JSON-LD types that declare an article (trafilatura's `pagetype`)
-_ARTICLE_TYPES = re.compile(r"article|posting|report", re.IGNORECASE)
 _CYRILLIC_LANGS = {"ru", "uk", "be", "bg", "mk", "kk", "ky", "tg", "mn", "tt", "ba"}
 _MIXED_SCRIPT_LANGS = {"sr", "uz", "az", "tk"}
 _LANG = re.compile(r"[a-z]{2,3}")
-_SPACE = re.compile(r"\s+")
-_JSON_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{10,40})"')
 _PDF_OR_JSON = re.compile(r"\s*(?:%PDF-|[{\[])")
 _FEED = re.compile(r"\s*(?:<\?xml[^>]*>\s*)?<(?:rss|feed|rdf:RDF|urlset|sitemapindex)\b")
 
-_VISIBLE_TEXT = XPath(
-    "//body//text()[not(ancestor::script or ancestor::style"
-    " or ancestor::noscript or ancestor::template)]"
-)
-_LINKS = XPath("//body//a")
 _CANONICAL_HREF = XPath("//link[@rel and @href]")
-_META_PUBLISHED = XPath(
-    "//meta[@property='article:published_time' or @name='article:published_time'"
-    " or @property='og:article:published_time' or @itemprop='datePublished'"
-    " or @name='pubdate' or @name='publish-date' or @name='parsely-pub-date']/@content"
-)
-_JSON_LD = XPath("//script[@type='application/ld+json']/text()")
-_TIME_PUBLISHED = XPath(
-    "//time[@itemprop='datePublished' or @pubdate]/@datetime | //article//time/@datetime"
-)
 _HTML_LANG = XPath(
     "/html/@lang | /html/@xml:lang"
     " | //meta[translate(@http-equiv, 'CONTENTLANGUAGE', 'contentlanguage')"
@@ -108,16 +69,6 @@ class Extraction:
     canonical_url: str | None = None
     # seconds a worker spent extracting, then tagging and fingerprinting (see worker.py)
     seconds: tuple[float, float] = (0.0, 0.0)
-
-
-@dataclass(slots=True)
-class _Page:
-    """What the parsed page shows besides its main text."""
-
-    text: str
-    link_chars: int
-    link_texts: set[str]
-    headline_links: int
 
 
 def extract_article(
@@ -149,27 +100,34 @@ def _extract(html: str, url: str | None, min_chars: int) -> Extraction:
     )
     description = _clean(doc.description) if doc else None
     canonical = _canonical(doc.url if doc else None, tree, url)
-    title = _clean(doc.title) if doc else None
-    body = _body_lines(doc.text if doc else None, title)
-    page = _page_stats(tree)
-    pagetype = (doc.pagetype if doc else None) or ""
-    if verdict := _not_article(body, page, pagetype, min_chars):
-        logger.debug("%s: %s (%s)", url or "page", *verdict)
-        return Extraction(None, *verdict, description=description, canonical_url=canonical)
+    names = site_names(tree, doc.sitename if doc else None, canonical or url)
+    raw_title = _clean(doc.title) if doc else None
+    body = _body_lines(doc.text if doc else None, raw_title)
+    page = page_signals(tree, doc.pagetype if doc else None)
+    if reason := verdict(body, page, url or canonical, min_chars):
+        logger.debug("%s: %s (%s)", url or "page", *reason)
+        return Extraction(None, *reason, description=description, canonical_url=canonical)
 
+    title = clean_title(raw_title, tree, names)
+    if title and body and norm(body[0]) == norm(title):
+        body = body[1:]
     head = [title] if title else []
     if description and _is_standfirst(description, title, body, page, tree):
         head.append(description)
     text = "\n\n".join(head + body)
+    outlet = outlet_name(tree, doc.sitename, canonical or url)
+    dates = page_dates(tree, canonical or url, doc.date)
     article = Article(
         text=text,
         raw=html,
         title=title,
         url=url,
         canonical_url=canonical,
-        outlet=_clean(doc.sitename) or _host(canonical or url),
-        author=_clean(doc.author),
-        published_at=_published_at(doc.date, tree),
+        outlet=outlet,
+        author=clean_authors(_clean(doc.author), outlet),
+        published_at=dates.chosen,
+        published_source=dates.source,
+        dates=dates.candidates,
         language=_language(doc.language, tree, text),
     )
     return Extraction(article, description=description, canonical_url=canonical)
@@ -190,21 +148,21 @@ def _valid_unicode(html: str) -> str:
 def _body_lines(text: str | None, title: str | None) -> list[str]:
     """trafilatura's paragraphs, one per line, without a leading copy of the headline."""
     lines = [line.rstrip() for line in (text or "").splitlines() if line.strip()]
-    if lines and title and _norm(lines[0]) == _norm(title):
+    if lines and title and norm(lines[0]) == norm(title):
         lines = lines[1:]
     return lines
 
 
 def _is_standfirst(
-    description: str, title: str | None, body: list[str], page: _Page, tree: HtmlElement
+    description: str, title: str | None, body: list[str], page: Page, tree: HtmlElement
 ) -> bool:
     """Whether the page's description is also shown as a block of its own (a standfirst).
 
     trafilatura leaves standfirsts out with the headline block; a description
     that is only metadata (an SEO summary) is not part of the article.
     """
-    wanted = _norm(description)
-    if wanted == _norm(title or "") or any(wanted in _norm(line) for line in body):
+    wanted = norm(description)
+    if wanted == norm(title or "") or any(wanted in norm(line) for line in body):
         return False
     if " ".join(description.split()) not in page.text:
         return False  # cheap test first: the XPath below reads every element's text
@@ -227,51 +185,6 @@ def _not_html(html: str) -> str | None:
     return None
 
 
-def _not_article(
-    body: list[str], page: _Page, pagetype: str, min_chars: int
-) -> tuple[str, str] | None:
-    """(reason, detail) when the extracted body does not make an article."""
-    chars = sum(len(line) for line in body)
-    if not body:
-        if not page.text:
-            return "extraction_failed", "the page shows no text"
-        if page.link_chars >= _NAV_LINK_SHARE * len(page.text):
-            return "not_article_navigation", "no main text, and the page's text is mostly links"
-        if len(page.text) < min_chars:
-            return "not_article_too_short", f"the page shows {len(page.text)} characters of text"
-        return "extraction_failed", "no main text found"
-    link_share = sum(len(x) for x in body if _norm(x) in page.link_texts) / chars
-    prose_share = sum(len(x) for x in body if len(x) >= _PROSE_CHARS) / chars
-    if link_share >= _LINK_LINES_SHARE and page.headline_links < _MIN_HEADLINE_LINKS:
-        return "not_article_navigation", (
-            f"{link_share:.0%} of the main text repeats link labels (a menu)"
-        )
-    if not _ARTICLE_TYPES.search(pagetype) and (
-        link_share >= _LINK_LINES_SHARE
-        or (prose_share < _MIN_PROSE_SHARE and page.headline_links >= _MIN_HEADLINE_LINKS)
-    ):
-        return "not_article_index_page", (
-            f"page type {pagetype or 'unset'}, {page.headline_links} headline links,"
-            f" {link_share:.0%} of the main text in links, {prose_share:.0%} in paragraphs"
-        )
-    if chars < min_chars:
-        return "not_article_too_short", f"{chars} characters of main text, fewer than {min_chars}"
-    return None
-
-
-def _page_stats(tree: HtmlElement) -> _Page:
-    text = " ".join(" ".join(_VISIBLE_TEXT(tree)).split())
-    link_texts: set[str] = set()
-    link_chars = headline_links = 0
-    for link in _LINKS(tree):
-        label = " ".join(link.text_content().split())
-        link_chars += len(label)
-        if label:
-            link_texts.add(_norm(label))
-            headline_links += len(label.split()) >= _HEADLINE_WORDS
-    return _Page(text, link_chars, link_texts, headline_links)
-
-
 # --- metadata --------------------------------------------------------------------------------
 
 
@@ -291,47 +204,6 @@ def _canonical(reported: str | None, tree: HtmlElement, url: str | None) -> str 
                     canonical)
         return fetched
     return canonical or fetched
-
-
-def _published_at(found: str | None, tree: HtmlElement) -> datetime | None:
-    """trafilatura's date (htmldate), with the time of day when the metadata gives it.
-
-    A timestamp in article:published_time, JSON-LD or the article's <time> is
-    kept with its own offset when it falls on htmldate's day; a bare date is
-    midnight UTC, a time without a zone is taken as UTC.
-    """
-    day = _iso_day(found)
-    candidates = [*_META_PUBLISHED(tree), *_json_ld_published(tree), *_TIME_PUBLISHED(tree)]
-    for value in candidates:
-        stamp = _iso_datetime(value)
-        if stamp is not None and (day is None or stamp.date() == day):
-            return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
-    if day is None:
-        return None
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
-def _json_ld_published(tree: HtmlElement) -> list[str]:
-    # a regex rather than json.loads: JSON-LD in the wild is often not valid JSON
-    return [m.group(1) for script in _JSON_LD(tree) for m in _JSON_PUBLISHED.finditer(script)]
-
-
-def _iso_day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value[:10]) if value else None
-    except ValueError:
-        return None
-
-
-def _iso_datetime(value: str) -> datetime | None:
-    """An ISO 8601 timestamp that carries a time of day, else None."""
-    value = value.strip()
-    if len(value) <= 10:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def _language(found: str | None, tree: HtmlElement, text: str) -> str | None:
@@ -361,16 +233,6 @@ def _cyrillic_share(text: str) -> float:
     return sum("\u0400" <= c <= "\u04ff" for c in letters) / len(letters)
 
 
-def _host(url: str | None) -> str | None:
-    host = urlsplit(url).hostname if url else None
-    return host.removeprefix("www.") if host else None
-
-
 def _clean(value: str | None) -> str | None:
     value = " ".join(value.split()) if value else ""
     return value or None
-
-
-def _norm(text: str) -> str:
-    """Text compared for equality: case, spacing and end punctuation ignored."""
-    return _SPACE.sub(" ", text).strip().rstrip(".:!?…").casefold()

@@ -70,6 +70,10 @@ class Article:
     outlet: str | None = None
     author: str | None = None
     published_at: datetime | None = None
+    # where published_at came from (page_meta.DATE_SOURCES) and every date the
+    # page states, as (source, time) pairs
+    published_source: str | None = None
+    dates: tuple[tuple[str, datetime], ...] = ()
     language: str | None = None
     mentions: list[Mention] = field(default_factory=list)
     people: list[PersonMention] = field(default_factory=list)

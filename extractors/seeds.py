@@ -198,6 +198,8 @@ def parse_seed_text(name: str, raw: str, meta: dict | None = None) -> Article:
         outlet=_find_outlet(dropped),
         author=_find_author(dropped),
         published_at=published_at,
+        published_source="text" if published_at else None,
+        dates=(("text", published_at),) if published_at else (),
         language="ru" if _cyrillic_share(text) > 0.5 else "en",
     )
     if meta:
@@ -412,6 +414,8 @@ def _apply_meta(article: Article, meta: dict, name: str) -> None:
             setattr(article, key, str(meta[key]))
     if article.published_at is None and meta.get("published_at"):
         article.published_at = _meta_datetime(meta["published_at"], name)
+        article.published_source = "manifest"
+        article.dates = (*article.dates, ("manifest", article.published_at))
 
 
 def _meta_datetime(value: object, name: str) -> datetime:

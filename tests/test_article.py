@@ -375,12 +375,17 @@ ARTICLES = {
 # Pages that are not articles, and the verdict each must get.
 NOT_ARTICLES = {
     "nomad_times_topic_index": ("https://nomadtimes.com/topics/kazakhstan-unrest?page=1",
-                                "not_article_index_page"),
-    "nomad_times_sections_nav": ("https://nomadtimes.com/sections", "not_article_navigation"),
+                                "not_article_listing"),
+    "nomad_times_sections_nav": ("https://nomadtimes.com/sections", "not_article_listing"),
     "steppe_courier_breaking_short": (
         "https://www.steppecourier.com/world/asia/2022/01/05/breaking-kazakhstan-csto",
         "not_article_too_short",
     ),
+}
+# the same pages judged by their content alone, at an address that says nothing
+BY_CONTENT = {
+    "nomad_times_topic_index": "not_article_index_page",
+    "nomad_times_sections_nav": "not_article_navigation",
 }
 # Markup or code that must never reach an article's text, whatever the page.
 SCRIPT_TRACES = ["function(", "window.", "var ", "{", "}", "<", ">"]
@@ -530,6 +535,13 @@ def test_not_an_article(name):
     assert extraction.detail and "\n" not in extraction.detail
     # what the page says about itself is kept for the reject record
     assert extraction.canonical_url and extraction.canonical_url.startswith("https://")
+
+
+@pytest.mark.parametrize("name", BY_CONTENT)
+def test_not_an_article_by_its_content_alone(name):
+    extraction = extract_article(_html(name), url="https://nomadtimes.com/x/a1")
+    assert extraction.article is None
+    assert extraction.reason == BY_CONTENT[name]
 
 
 def test_index_page_keeps_its_description():

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from newswatch.extractors.identity import article_id, content_hash
+from newswatch.extractors.page_meta import disagree
 from newswatch.extractors.records import Article, Reject
+from newswatch.extractors.urls import canonical_url
 
 from .bulk import append, collector_paused, small_scan_cache, transaction
 from .stories import store_decisions
@@ -34,9 +36,54 @@ log = logging.getLogger(__name__)
 # the articles table's columns, in order: the Appender fills them by position
 ARTICLE_COLUMNS = ("article_id", "url", "canonical_url", "seed_file", "title", "outlet",
                    "author", "published_at", "first_seen_at", "language", "text",
-                   "content_hash", "story_id")
+                   "content_hash", "story_id", "published_source", "dates_disagree")
 # what each article adds besides itself, one row per item
 CHILD_TABLES = ("mentions", "demonym_mentions", "person_mentions", "quotes")
+
+
+@dataclass(frozen=True, slots=True)
+class Dating:
+    """An article's publication date as stored: the time, where it came from, whether
+    the dates seen disagree by more than a day, and every (source, time) seen."""
+
+    published_at: datetime | None
+    source: str
+    disagree: bool
+    seen: tuple[tuple[str, datetime], ...]
+
+
+def date_articles(con: duckdb.DuckDBPyConnection,
+                  articles: Sequence[tuple[str, Article]]) -> dict[str, Dating]:
+    """Each article's dates with the date of the feed that listed its link (source_links),
+    which stands in when the page's metadata and URL state none; "first_seen" when
+    nothing gives one."""
+    keys = {aid: {k for k in (a.canonical_url, a.url and canonical_url(a.url)) if k}
+            for aid, a in articles if a.url}
+    wanted = sorted(set().union(*keys.values())) if keys else []
+    feed = dict(con.execute(
+        "SELECT url, min(published_at) FROM source_links WHERE published_at IS NOT NULL"
+        " AND url IN (SELECT unnest(?::VARCHAR[])) GROUP BY url", [wanted]).fetchall()
+    ) if wanted else {}
+    dated = {}
+    for aid, a in articles:
+        seen = tuple(a.dates)
+        feed_at = min((feed[k] for k in keys.get(aid, ()) if k in feed), default=None)
+        if feed_at is not None:
+            seen += (("feed", feed_at),)
+        published, source = a.published_at, a.published_source
+        # a feed's date beats none, and beats a date htmldate read off the page's text
+        # (often a link's); what the page states in its metadata or URL beats the feed
+        if feed_at is not None and (published is None or source == "text"):
+            published, source = feed_at, "feed"
+        dated[aid] = Dating(published, source or ("first_seen" if published is None
+                                                  else "unknown"),
+                            disagree([t for _, t in seen]), seen)
+    return dated
+
+
+def date_rows(dated: dict[str, Dating]) -> list[tuple]:
+    """The rows of `article_dates` for the dated articles."""
+    return [(aid, source, at) for aid, d in dated.items() for source, at in d.seen]
 
 
 def child_rows(aid: str, article: Article) -> dict[str, list[tuple]]:
@@ -169,13 +216,16 @@ def stage_articles(
     `raw_kind=None` stores no raw document (fetched pages keep theirs in raw_pages).
     """
     story_of = stories.story_of()
+    dated = date_articles(con, new.articles)
     article_rows, raw_rows = [], []
     children: dict[str, list[tuple]] = {table: [] for table in CHILD_TABLES}
     for aid, article in new.articles:
+        d = dated[aid]
         article_rows.append((  # as ARTICLE_COLUMNS
             aid, article.url, article.canonical_url, article.seed_file, article.title,
-            article.outlet, article.author, article.published_at, now, article.language,
+            article.outlet, article.author, d.published_at, now, article.language,
             article.text, article.text_hash or content_hash(article.text), story_of[aid],
+            d.source, d.disagree,
         ))
         if raw_kind is not None:
             raw = article.raw.encode("utf-8")
@@ -183,6 +233,7 @@ def stage_articles(
         for table, rows in child_rows(aid, article).items():
             children[table] += rows
     append(con, "articles", article_rows)
+    append(con, "article_dates", date_rows(dated))
     append(con, "raw_documents", raw_rows)
     added = {table: append(con, table, rows) for table, rows in children.items()}
     store_decisions(con, stories.articles, stories.decisions, now)

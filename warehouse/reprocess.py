@@ -26,6 +26,8 @@ from .load import (
     NewArticles,
     StoryRows,
     child_rows,
+    date_articles,
+    date_rows,
     select_new,
     stage_articles,
 )
@@ -101,29 +103,35 @@ def replace_articles(
             " (SELECT unnest(?::VARCHAR[]))", [list(by_id)]).fetchall()} if by_id else {}
         rows: list[tuple] = []
         children: dict[str, list[tuple]] = {table: [] for table in CHILD_TABLES}
-        for aid, a in by_id.items():
-            if aid not in held:
-                continue
-            rows.append((aid, a.canonical_url, a.title, a.outlet, a.author, a.published_at,
-                         a.language, a.text, content_hash(a.text)))
+        dated = date_articles(con, [(aid, a) for aid, a in by_id.items() if aid in held])
+        for aid, d in dated.items():
+            a = by_id[aid]
+            rows.append((aid, a.canonical_url, a.title, a.outlet, a.author, d.published_at,
+                         a.language, a.text, content_hash(a.text), d.source, d.disagree))
             for table, new_rows in child_rows(aid, a).items():
                 children[table] += new_rows
         if rows:
             con.execute("CREATE TEMP TABLE stage_replace (article_id VARCHAR, canonical_url"
                         " VARCHAR, title VARCHAR, outlet VARCHAR, author VARCHAR, published_at"
-                        " TIMESTAMPTZ, language VARCHAR, text VARCHAR, content_hash VARCHAR)")
+                        " TIMESTAMPTZ, language VARCHAR, text VARCHAR, content_hash VARCHAR,"
+                        " published_source VARCHAR, dates_disagree BOOLEAN)")
             append(con, "stage_replace", rows)
             result.updated = con.execute(
                 "SELECT count(*) FROM stage_replace s JOIN articles a USING (article_id)"
                 " WHERE a.content_hash IS DISTINCT FROM s.content_hash"
                 " OR a.title IS DISTINCT FROM s.title OR a.outlet IS DISTINCT FROM s.outlet"
-                " OR a.published_at IS DISTINCT FROM s.published_at").fetchall()[0][0]
+                " OR a.published_at IS DISTINCT FROM s.published_at"
+                " OR a.published_source IS DISTINCT FROM s.published_source").fetchall()[0][0]
             result.unchanged = len(rows) - result.updated
             con.execute(
                 "UPDATE articles SET canonical_url = s.canonical_url, title = s.title,"
                 " outlet = s.outlet, author = s.author, published_at = s.published_at,"
-                " language = s.language, text = s.text, content_hash = s.content_hash"
+                " language = s.language, text = s.text, content_hash = s.content_hash,"
+                " published_source = s.published_source, dates_disagree = s.dates_disagree"
                 " FROM stage_replace s WHERE articles.article_id = s.article_id")
+            con.execute("DELETE FROM article_dates WHERE article_id IN"
+                        " (SELECT article_id FROM stage_replace)")
+            append(con, "article_dates", date_rows(dated))
             for table, new_rows in children.items():
                 con.execute(f"DELETE FROM {table} WHERE article_id IN"
                             " (SELECT article_id FROM stage_replace)")

@@ -48,6 +48,7 @@ CREATE TEMP TABLE staged (
                        elapsed DOUBLE, started_at TIMESTAMPTZ)[],
     article STRUCT(text VARCHAR, title VARCHAR, url VARCHAR, canonical_url VARCHAR,
                    outlet VARCHAR, author VARCHAR, published_at TIMESTAMPTZ, language VARCHAR,
+                   published_source VARCHAR, dates STRUCT(source VARCHAR, "time" TIMESTAMPTZ)[],
                    mentions STRUCT(entity_id VARCHAR, surface VARCHAR, start_char INTEGER,
                                    end_char INTEGER, sentence VARCHAR, form VARCHAR)[],
                    sketch BIGINT[], term_hashes BIGINT[], term_weights FLOAT[],
@@ -170,7 +171,8 @@ def _row(seq: int, page: Page) -> tuple:
         article = {
             "text": a.text, "title": a.title, "url": a.url, "canonical_url": a.canonical_url,
             "outlet": a.outlet, "author": a.author, "published_at": a.published_at,
-            "language": a.language,
+            "language": a.language, "published_source": a.published_source,
+            "dates": [{"source": source, "time": at} for source, at in a.dates],
             "mentions": [{"entity_id": m.entity_id, "surface": m.surface,
                           "start_char": m.start_char, "end_char": m.end_char,
                           "sentence": m.sentence, "form": m.form} for m in a.mentions],
@@ -207,6 +209,9 @@ def _page(row: tuple) -> Page:
             text=article["text"], raw="", title=article["title"], url=article["url"],
             canonical_url=article["canonical_url"], outlet=article["outlet"],
             author=article["author"], published_at=article["published_at"],
+            # files staged before dates had their sources lack these two fields
+            published_source=article.get("published_source"),
+            dates=tuple((d["source"], d["time"]) for d in article.get("dates") or []),
             language=article["language"],
             mentions=[Mention(**m) for m in article["mentions"] or []],
             people=[PersonMention(**p) for p in article["people"] or []],
