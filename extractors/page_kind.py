@@ -86,6 +86,8 @@ _SHOP = frozenset({"dp", "gp", "product", "products", "produkt", "produkte", "pr
 _SOCIAL_HOSTS = frozenset({"twitter.com", "x.com", "facebook.com", "instagram.com",
                            "tiktok.com", "youtube.com", "youtu.be", "t.me", "vk.com",
                            "reddit.com", "linkedin.com", "pinterest.com", "threads.net"})
+_ERROR_ADDRESSES = frozenset({"404.html", "404.php", "404.aspx", "error", "error.html",
+                              "not-found", "notfound", "page-not-found", "pagenotfound"})
 _INDEX_FILE = re.compile(r"^(?:index|default|home|main)\.\w+$", re.IGNORECASE)
 _LANG_ROOT = re.compile(r"^[a-z]{2}(?:[-_][a-zA-Z]{2})?$")
 _ARTICLE_PATH = re.compile(
@@ -257,7 +259,9 @@ def _by_address(url: str | None, declared: str | None) -> tuple[str, str] | None
                                                  or _LANG_ROOT.match(segments[0]))):
         if not keys & {"id", "p", "article", "story", "aid", "newsid", "nid"}:
             return "not_article_front_page", f"{parts.path or '/'} is the site's front page"
-    if lowered and lowered[-1] in {"404", "403", "error", "not-found", "notfound"}:
+    # "/404", "/error/404", "/not-found"; not "/news/404", an article's number
+    if lowered and (lowered[-1] in _ERROR_ADDRESSES or lowered == ["404"]
+                    or (len(lowered) >= 2 and lowered[-2] in {"error", "errors"})):
         return "not_article_error_page", f"the address ends in {segments[-1]!r}"
     if any(s in _SEARCH for s in lowered) or (keys & _SEARCH_KEYS and declared != "article"
                                                and not _ARTICLE_PATH.search(parts.path)):

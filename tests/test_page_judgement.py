@@ -51,6 +51,13 @@ def test_a_headline_that_holds_an_error_s_words_is_still_an_article(headline):
     assert extract_article(html, url=url).article is not None
 
 
+def test_an_article_numbered_404_is_an_article_and_an_error_address_is_not():
+    html = page("CSTO troops leave", article_body(BODY), h1="CSTO troops leave")
+    assert extract_article(html, url=SITE + "/news/404").article is not None
+    for path in ("/404", "/error/404", "/page-not-found"):
+        assert extract_article(html, url=SITE + path).reason == "not_article_error_page"
+
+
 def test_a_breaking_alert_that_promises_more_is_not_kept():
     html = page("Breaking", article_body([BRIEF[0], "More to follow."]), h1="Breaking")
     extraction = extract_article(html, url=SITE + "/world/2022/01/05/breaking-kazakhstan")
