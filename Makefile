@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test chromium lint fuzz bench bench-digest eval-stories eval-pages screenshots pins clean
+.PHONY: demo test test-fast chromium lint fuzz bench bench-digest eval-stories eval-pages screenshots pins clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ demo: $(STAMP)
 ## test: the test suite (what CI runs); installs Debian's chromium for the screenshot tests
 test: $(STAMP) chromium
 	$(PY) -m pytest -n 2 --dist loadfile
+
+## test-fast: the suite without the tests marked slow (servers, workers, kills): a few minutes
+test-fast: $(STAMP) chromium
+	$(PY) -m pytest -n 2 --dist loadfile -m "not slow"
 
 # The digest's screenshot tests render its HTML in Debian's headless Chromium:
 # installed from apt when missing (as root, else through sudo).

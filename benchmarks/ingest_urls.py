@@ -61,7 +61,7 @@ def run_pipeline(port: int, n: int, workdir: Path) -> dict:
     })
     from prefect import flow
 
-    from newswatch.flows import ingest_urls
+    from newswatch.flows.ingest_urls import ingest_urls
 
     # as `newswatch ingest urls --file` runs: the flow reads the file (no list here)
     url_file = workdir / "urls.txt"

@@ -36,11 +36,14 @@ import httpx
 from newswatch.errors import FetchError, PermanentFetchError, TransientFetchError
 
 from .charset import decode_html, utf16_without_bom
+from .policy import FetchPolicy
 from .robots import MAX_ROBOTS_BYTES, RobotsCache, origin_of
 
 __all__ = ["OUTCOMES", "FetchPolicy", "FetchResult", "Fetcher", "address_problem", "fetch_all"]
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_POLICY = FetchPolicy()
 
 OUTCOMES = frozenset({
     "ok", "not_modified", "http_error", "disallowed", "blocked_address", "too_large",
@@ -62,30 +65,6 @@ _DNS_TTL = 60.0  # seconds an address check is reused: glibc does not cache look
 # special-purpose ranges that Python's ipaddress calls global (IETF protocol assignments)
 _ALSO_REFUSED = (ipaddress.ip_network("192.0.0.0/24"),)
 _MAX_CODINGS = 2  # stacked Content-Encodings decoded; a deeper stack is refused
-
-
-@dataclass(frozen=True)
-class FetchPolicy:
-    """How hard and how politely to fetch; the defaults suit public news sites."""
-
-    user_agent: str = (
-        "newswatch/0.1 (+https://github.com/newswatch/newswatch; news monitoring for analysts)"
-    )
-    max_connections: int = 16  # in all
-    max_per_host: int = 2  # concurrent requests per host
-    per_host_delay: float = 1.0  # seconds between request starts to one host (politeness)
-    connect_timeout: float = 5.0
-    read_timeout: float = 15.0
-    total_timeout: float = 60.0  # one attempt, body included: a slow drip must not hang us
-    retries: int = 3  # extra attempts for transient failures
-    backoff_base: float = 0.5  # exponential backoff with full jitter
-    backoff_max: float = 30.0
-    max_retry_after: float = 120.0  # the longest Retry-After we wait; longer: leave the host
-    max_redirects: int = 5
-    max_bytes: int = 5_000_000  # decoded body limit, enforced while streaming
-    obey_robots: bool = True
-    allow_private: bool = False  # private, loopback, link-local, reserved addresses refused
-    allowed_networks: tuple[str, ...] = ()  # exceptions, e.g. ("127.0.0.1/32",)
 
 
 @dataclass(frozen=True)
@@ -140,7 +119,7 @@ class FetchResult:
         raise kind(self.url, self.outcome, self.error or self.outcome)
 
 
-def address_problem(address: str, policy: FetchPolicy = FetchPolicy()) -> str | None:
+def address_problem(address: str, policy: FetchPolicy = DEFAULT_POLICY) -> str | None:
     """Why the policy refuses to connect to this IP address, or None if it may.
 
     >>> address_problem("10.0.0.1")
@@ -332,7 +311,7 @@ def _pinned_transport(policy: FetchPolicy, pinned: dict[tuple[str, int], str],
 class Fetcher:
     """Fetches pages over one httpx.AsyncClient; use it as an async context manager."""
 
-    def __init__(self, policy: FetchPolicy = FetchPolicy(),
+    def __init__(self, policy: FetchPolicy = DEFAULT_POLICY,
                  transport: httpx.AsyncBaseTransport | None = None):
         self.policy = policy
         self._transport = transport
@@ -666,7 +645,7 @@ class Fetcher:
 
 
 async def fetch_all(
-    urls: Iterable[str], policy: FetchPolicy = FetchPolicy(),
+    urls: Iterable[str], policy: FetchPolicy = DEFAULT_POLICY,
     conditional: dict[str, tuple[str | None, str | None]] | None = None,
     *, transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[FetchResult]:

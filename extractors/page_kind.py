@@ -33,7 +33,8 @@ __all__ = ["MIN_ARTICLE_CHARS", "MIN_BRIEF_CHARS", "Page", "page_signals", "verd
 # usable extraction (MIN_EXTRACTED_SIZE) is half that.
 MIN_ARTICLE_CHARS = 500
 # A page that declares an article type, or whose address reads like an
-# article's, needs only this much: real wire briefs run to 250-450 characters.
+# article's, needs only this much (at the default floor; two fifths of the
+# configured one): real wire briefs run to 250-450 characters.
 MIN_BRIEF_CHARS = 200
 # A paywall stub shows less than this of its own text.
 _STUB_CHARS = 1000
@@ -211,14 +212,16 @@ def verdict(body: list[str], page: Page, url: str | None,
                 f"{link_share:.0%} of the main text repeats link labels (a menu)")
         if link_share >= _LINK_LINES_SHARE or (
                 prose_share < _MIN_PROSE_SHARE and page.headline_links >= _MIN_HEADLINE_LINKS
-                and not (looks_like_article and chars >= MIN_BRIEF_CHARS)):
+                and not (looks_like_article
+                         and chars >= min_chars * MIN_BRIEF_CHARS // MIN_ARTICLE_CHARS)):
             return "not_article_index_page", (
                 f"page type {page.declared[:40] or 'unset'}, {page.headline_links} headline"
                 f" links, {link_share:.0%} of the main text in links, {prose_share:.0%} in"
                 " paragraphs")
     if chars < min_chars and _ALERT.search(" ".join(body[-2:])):
         return "not_article_too_short", f"a {chars}-character alert that says more will follow"
-    floor = min(min_chars, MIN_BRIEF_CHARS) if looks_like_article else min_chars
+    # the brief's floor moves with min_article_chars: 200 of the default 500
+    floor = min_chars * MIN_BRIEF_CHARS // MIN_ARTICLE_CHARS if looks_like_article else min_chars
     if chars < floor:
         return "not_article_too_short", f"{chars} characters of main text, fewer than {floor}"
     return None

@@ -18,7 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from newswatch.config import Settings, load_settings
+from newswatch.config import Settings, settings_for
 from newswatch.digest.build import build_digest
 from newswatch.digest.model import Digest
 from newswatch.digest.render import DigestFiles, build_message, render_text, write_digest
@@ -142,6 +142,7 @@ async def daily_digest(
     days_back: int = 0,
     compact: bool = True,
     day_of: str = "first_seen",
+    settings: Settings | None = None,
 ) -> DigestResult:
     """Write the digest of `day` (default: today in the configured time zone, less
     `days_back` days: the 07:00 deployment digests yesterday), and with `send` (and not
@@ -155,7 +156,7 @@ async def daily_digest(
     compacts nothing, sends nothing, and writes files only to an `out_dir` given.
     """
     logger = get_run_logger()
-    settings = load_settings(db=db, digests_dir=out_dir)
+    settings = settings_for(settings, db=db, digests_dir=out_dir)
     day = day or datetime.now(settings.zone).date() - timedelta(days=days_back)
     data = query_digest(settings.db, day, settings.timezone, settings.lock_timeout, day_of,
                         read_only=dry_run)

@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from newswatch.config import load_settings
+from newswatch.config import Settings, settings_for
 from newswatch.errors import SeedFileError
 from newswatch.extractors.annotate import annotate
 from newswatch.extractors.records import Article, Reject
@@ -92,12 +92,14 @@ async def ingest_seeds(
     db: str | None = None,
     watchlist: str | None = None,
     batch_size: int | None = None,
+    settings: Settings | None = None,
 ) -> IngestSummary:
-    """Ingest every *.txt seed file of `directory` into the warehouse at `db`."""
+    """Ingest every *.txt seed file of `directory` into the warehouse at `db`
+    (`settings`: the caller's, else loaded here; see config.settings_for)."""
     logger = get_run_logger()
     started = time.perf_counter()
-    settings = load_settings(db=db, seeds_dir=directory, watchlist=watchlist,
-                             batch_size=batch_size)
+    settings = settings_for(settings, db=db, seeds_dir=directory, watchlist=watchlist,
+                            batch_size=batch_size)
     seeds_dir = settings.resolved_seeds_dir()
     tagger = Tagger(load_watchlist(settings.resolved_watchlist()))
     manifest = load_manifest(settings.resolved_manifest())

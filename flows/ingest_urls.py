@@ -30,7 +30,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from newswatch.config import Settings, load_settings
+from newswatch.config import Settings, settings_for
 from newswatch.extractors.fetch import Fetcher, FetchPolicy, FetchResult
 from newswatch.extractors.records import Reject
 from newswatch.extractors.urls import SeenUrls, canonical_url, iter_url_file
@@ -201,12 +201,13 @@ async def ingest_urls(
     watchlist: str | None = None,
     batch_size: int | None = None,
     url_file: str | None = None,
+    settings: Settings | None = None,
 ) -> UrlIngestSummary:
     """Fetch, extract, tag and load the pages at `urls` and those listed in `url_file`
     (one per line, `#` comments); known URLs are asked conditionally."""
     logger = get_run_logger()
     started = time.perf_counter()
-    settings = load_settings(db=db, watchlist=watchlist, url_batch_size=batch_size)
+    settings = settings_for(settings, db=db, watchlist=watchlist, url_batch_size=batch_size)
     entities = load_watchlist(settings.resolved_watchlist())  # a malformed one fails here
     summary = UrlIngestSummary()
     recent = RecentStories()

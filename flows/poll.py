@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from newswatch.config import load_settings
+from newswatch.config import Settings, settings_for
 from newswatch.errors import SourceParseError
 from newswatch.extractors.feeds import Link, parse_source
 from newswatch.extractors.fetch import Fetcher, FetchResult
@@ -186,6 +186,7 @@ async def poll(
     backfill: bool = False,
     since: date | None = None,
     limit: int | None = None,
+    settings: Settings | None = None,
 ) -> PollSummary:
     """Poll the due sources and ingest their new links.
 
@@ -194,7 +195,7 @@ async def poll(
     """
     logger = get_run_logger()
     started = time.perf_counter()
-    settings = load_settings(db=db, sources=sources)
+    settings = settings_for(settings, db=db, sources=sources)
     configured = load_sources(settings.resolved_sources())
     now = datetime.now(UTC)
     with connect(settings.db, lock_timeout=settings.lock_timeout) as con:
@@ -240,7 +241,7 @@ async def poll(
                        "ingesting them now", summary.resumed_links)
     if pending:  # past Prefect's limit on parameters, as a file (see url_parameters)
         with url_parameters(pending) as given:
-            summary.ingest = await ingest_urls(**given, db=str(settings.db))
+            summary.ingest = await ingest_urls(**given, db=str(settings.db), settings=settings)
     summary.seconds = round(time.perf_counter() - started, 3)
     logger.info("sources: %d, polled: %d, backed off: %d, failed: %d, links: %d, new: %d, "
                 "ingested: %d, %.2f s", summary.sources, summary.polled, summary.skipped,

@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from newswatch.config import load_settings
+from newswatch.config import Settings, settings_for
 from newswatch.extractors.annotate import annotate
 from newswatch.extractors.records import Article
 from newswatch.extractors.seeds import load_manifest, parse_seed_text
@@ -96,12 +96,13 @@ def replace_batch(
 
 @flow(name="reprocess")
 async def reprocess(
-    since: date | None = None, db: str | None = None, batch_size: int | None = None
+    since: date | None = None, db: str | None = None, batch_size: int | None = None,
+    settings: Settings | None = None,
 ) -> ReprocessSummary:
     """Re-extract and re-tag raw documents stored on or after `since` (default: all)."""
     logger = get_run_logger()
     started = time.perf_counter()
-    settings = load_settings(db=db, url_batch_size=batch_size)
+    settings = settings_for(settings, db=db, url_batch_size=batch_size)
     watchlist_path = settings.resolved_watchlist()
     tagger = Tagger(load_watchlist(watchlist_path))
     manifest = load_manifest(settings.resolved_manifest())

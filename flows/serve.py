@@ -39,7 +39,7 @@ from prefect.settings import (
     temporary_settings,
 )
 
-from newswatch.config import ConfigError, Settings
+from newswatch.config import CONFIG_ENV, ConfigError, Settings
 from newswatch.deployments import PREFECT_YAML
 from newswatch.lifeline import ending_with_us
 
@@ -153,9 +153,12 @@ def _wait_healthy(url: str, server: subprocess.Popen, output: Any) -> None:
     raise ConfigError(f"the Prefect server at {url} did not start in {_SERVER_STARTUP:.0f} s")
 
 
-def serve(settings: Settings, path: Path = PREFECT_YAML) -> None:
-    """Run the deployments on their schedules until interrupted."""
+def serve(settings: Settings, path: Path = PREFECT_YAML, config: Path | None = None) -> None:
+    """Run the deployments on their schedules until interrupted; their runs (our
+    subprocesses) read `config`, the file `settings` came from."""
     deployments = runner_deployments(settings, path)
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config.resolve())
     # SIGTERM stops us as Ctrl-C does, so the server we started is stopped too
     # (while the runner runs it handles SIGTERM itself, the same way).
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}

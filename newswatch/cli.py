@@ -66,7 +66,7 @@ def main_options(
 ) -> None:
     """newswatch: follow a developing story."""
     _warnings_to_stderr()
-    ctx.obj = {"settings": load_settings(config, db=db)}
+    ctx.obj = {"settings": load_settings(config, db=db), "config": config}
 
 
 def _warnings_to_stderr() -> None:
@@ -157,14 +157,14 @@ def ingest_seeds_command(
              "newswatch).", show_default=False)] = None,
 ) -> None:
     """Ingest seed text files: clean, tag and load them (a Prefect flow)."""
-    from newswatch.flows import ingest_seeds
+    from newswatch.flows.ingest import ingest_seeds
 
     settings = _settings(ctx)
     if directory is not None and not directory.is_dir():
         raise NewswatchError(f"no seed folder at {directory}")
     summary = _run_flow(ingest_seeds(
         directory=str(directory) if directory else str(settings.resolved_seeds_dir()),
-        db=str(settings.db),
+        db=str(settings.db), settings=settings,
     ))
     _print_ingest(summary)
     if summary.files and not (summary.ingested or summary.already_held):
@@ -183,8 +183,7 @@ def ingest_urls_command(
 ) -> None:
     """Fetch, extract, tag and load web pages (a Prefect flow)."""
     from newswatch.extractors.urls import iter_url_file, read_url_file
-    from newswatch.flows import ingest_urls
-    from newswatch.flows.ingest_urls import url_parameters
+    from newswatch.flows.ingest_urls import ingest_urls, url_parameters
 
     if file is not None and str(file) != "-":
         # the flow reads the file itself, a batch at a time: no list of it here
@@ -199,7 +198,8 @@ def ingest_urls_command(
         given = url_parameters(wanted)
     settings = _settings(ctx)
     with _progress("Fetching") as hook, given as parameters:
-        summary = _run_flow(_with_hook(hook, ingest_urls(**parameters, db=str(settings.db))))
+        summary = _run_flow(_with_hook(hook, ingest_urls(**parameters, db=str(settings.db),
+                                                          settings=settings)))
     console.print(
         f"URLs: {summary.urls}  fetched: {summary.fetched}  not modified: "
         f"{summary.not_modified}  failed: {summary.fetch_failed}  not articles: "
@@ -231,7 +231,7 @@ def poll_command(
         show_default=False)] = None,
 ) -> None:
     """Poll the configured sources for new links and ingest them (a Prefect flow)."""
-    from newswatch.flows import poll
+    from newswatch.flows.poll import poll
 
     if (since or limit) and not backfill:
         raise NewswatchError("--since and --limit go with --backfill")
@@ -239,7 +239,7 @@ def poll_command(
     with _progress("Polling") as hook:
         summary = _run_flow(_with_hook(hook, poll(
             db=str(settings.db), sources=str(sources) if sources else None, backfill=backfill,
-            since=since.date() if since else None, limit=limit)))
+            since=since.date() if since else None, limit=limit, settings=settings)))
     ingested = summary.ingest.ingested if summary.ingest else 0
     console.print(
         f"Sources: {summary.sources}  polled: {summary.polled}  backed off: {summary.skipped}"
@@ -260,12 +260,12 @@ def reprocess_command(
         "(YYYY-MM-DD; default: all).", show_default=False)] = None,
 ) -> None:
     """Re-extract and re-tag stored raw documents, without fetching (a Prefect flow)."""
-    from newswatch.flows import reprocess
+    from newswatch.flows.reprocess import reprocess
 
     settings = _settings(ctx)
     with _progress("Re-processing") as hook:
         summary = _run_flow(_with_hook(hook, reprocess(
-            since=since.date() if since else None, db=str(settings.db))))
+            since=since.date() if since else None, db=str(settings.db), settings=settings)))
     console.print(
         f"Raw documents: {summary.documents}  articles: {summary.articles}  changed: "
         f"{summary.changed}  unchanged: {summary.unchanged}  new: {summary.new_articles}  "
@@ -294,7 +294,7 @@ def serve_command(ctx: typer.Context) -> None:
     (poll every 30 minutes, the digest at 07:00) until Ctrl-C."""
     from newswatch.flows.serve import serve
 
-    serve(_settings(ctx))
+    serve(_settings(ctx), config=ctx.obj["config"])
 
 
 @contextmanager
@@ -346,7 +346,7 @@ def digest_command(
 ) -> None:
     """Build the daily digest: text, HTML and .eml under digests/, and e-mail it with
     --send (a Prefect flow)."""
-    from newswatch.flows import daily_digest
+    from newswatch.flows.digest import daily_digest
 
     if send and dry_run:
         raise NewswatchError("--send and --dry-run exclude each other")
@@ -359,7 +359,7 @@ def digest_command(
     result = _run_flow(daily_digest(
         day=day.date() if day else None, db=str(settings.db),
         out_dir=str(out_dir) if out_dir else None, dry_run=dry_run, send=send, to=to,
-        force=force, day_of=by.value.replace("-", "_"),
+        force=force, day_of=by.value.replace("-", "_"), settings=settings,
     ))
     if result.files is None:
         sys.stdout.write(result.text)
@@ -463,14 +463,16 @@ def _json_default(value: Any) -> Any:
 @app.command("demo")
 def demo_command(ctx: typer.Context) -> None:
     """Run the whole pipeline offline on the seeds: ingest, then today's digest."""
-    from newswatch.flows import daily_digest, ingest_seeds
+    from newswatch.flows.digest import daily_digest
+    from newswatch.flows.ingest import ingest_seeds
     from newswatch.warehouse.connection import connect
 
     settings = _settings(ctx)
     summary = _run_flow(ingest_seeds(directory=str(settings.resolved_seeds_dir()),
-                                     db=str(settings.db)))
+                                     db=str(settings.db), settings=settings))
     _print_ingest(summary)
-    result = _run_flow(daily_digest(db=str(settings.db), out_dir=str(settings.digests_dir)))
+    result = _run_flow(daily_digest(db=str(settings.db), out_dir=str(settings.digests_dir),
+                                    settings=settings))
     with connect(settings.db, read_only=True) as con:
         articles = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
         per_entity = con.execute(

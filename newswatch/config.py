@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -28,11 +29,12 @@ from pydantic_settings import (
 )
 
 from newswatch.errors import NewswatchError, one_line
-
-if TYPE_CHECKING:
-    from newswatch.extractors.fetch import FetchPolicy
+from newswatch.extractors.policy import FetchPolicy
 
 DEFAULT_CONFIG = Path("newswatch.toml")
+# the configuration file of runs started without a command line (`serve`'s runs, a
+# worker's): what `--config` says to `serve`, or what the operator sets
+CONFIG_ENV = "NEWSWATCH_CONFIG"
 # Constraints that a value outside hangs, ingests nothing or crashes
 Count = Annotated[int, Field(ge=1)]            # at least one
 Tries = Annotated[int, Field(ge=0)]            # zero or more
@@ -50,6 +52,11 @@ class ConfigError(NewswatchError):
 def packaged_seeds_dir() -> Path:
     """The seed articles and watchlist that ship with newswatch."""
     return Path(str(resources.files("newswatch.seeds")))
+
+
+_POLICY = FetchPolicy()
+# settings that are the fetch policy's fields under another name
+_POLICY_NAMES = {"fetch_retries": "retries", "max_page_bytes": "max_bytes"}
 
 
 class Settings(BaseSettings):
@@ -74,19 +81,18 @@ class Settings(BaseSettings):
     sql_timeout: Seconds = 60.0
     sql_max_rows: Count = 100_000
     # Fetching: say who we are and how to reach the operator.
-    user_agent: str = (
-        "newswatch/0.1 (news monitoring; +https://github.com/newswatch/newswatch)"
-    )
-    max_connections: Count = 16
-    max_per_host: Count = 2
-    per_host_delay: Delay = 1.0
-    connect_timeout: Seconds = 5.0
-    read_timeout: Seconds = 15.0
-    fetch_retries: Tries = 3
-    max_page_bytes: Count = 5_000_000
-    obey_robots: bool = True
+    # (the defaults are FetchPolicy's: written once, in extractors/policy.py)
+    user_agent: str = _POLICY.user_agent
+    max_connections: Count = _POLICY.max_connections
+    max_per_host: Count = _POLICY.max_per_host
+    per_host_delay: Delay = _POLICY.per_host_delay
+    connect_timeout: Seconds = _POLICY.connect_timeout
+    read_timeout: Seconds = _POLICY.read_timeout
+    fetch_retries: Tries = _POLICY.retries
+    max_page_bytes: Count = _POLICY.max_bytes
+    obey_robots: bool = _POLICY.obey_robots
     # Private, loopback and link-local addresses are refused unless allowed here.
-    allow_private: bool = False
+    allow_private: bool = _POLICY.allow_private
     allowed_networks: Items = []
     # Each load opens the warehouse and checkpoints it on close (~0.1-0.3 s, more as
     # it grows): 500 pages a batch amortise that; 3 batches in flight are ~75 MB.
@@ -184,16 +190,10 @@ class Settings(BaseSettings):
         return local if local.is_file() else packaged_seeds_dir() / "watchlist.toml"
 
     def fetch_policy(self) -> FetchPolicy:
-        from newswatch.extractors.fetch import FetchPolicy
-
-        return FetchPolicy(
-            user_agent=self.user_agent, max_connections=self.max_connections,
-            max_per_host=self.max_per_host, per_host_delay=self.per_host_delay,
-            connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
-            retries=self.fetch_retries, max_bytes=self.max_page_bytes,
-            obey_robots=self.obey_robots, allow_private=self.allow_private,
-            allowed_networks=tuple(self.allowed_networks),
-        )
+        """The fetcher's policy: every setting that is one of its fields."""
+        fields = {_POLICY_NAMES.get(name, name): value for name, value in self
+                  if _POLICY_NAMES.get(name, name) in FetchPolicy.__dataclass_fields__}
+        return FetchPolicy(**{**fields, "allowed_networks": tuple(self.allowed_networks)})
 
     def resolved_sources(self) -> Path:
         return self.sources or self.resolved_seeds_dir() / "sources.toml"
@@ -232,9 +232,12 @@ def _check_file(path: Path) -> None:
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     """Settings from defaults < config file < environment < `overrides`.
 
-    `config` defaults to ./newswatch.toml when that file exists. Overrides
-    that are None are ignored, so CLI options can be passed straight through.
+    `config` defaults to $NEWSWATCH_CONFIG, else ./newswatch.toml when that file
+    exists. Overrides that are None are ignored, so CLI options can be passed
+    straight through.
     """
+    if config is None and os.environ.get(CONFIG_ENV):
+        config = Path(os.environ[CONFIG_ENV])
     path = config if config is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     if path is not None:
         if not path.is_file():
@@ -263,6 +266,22 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         raise ConfigError(f"invalid configuration{where}: {_problems(exc)}") from None
     except ValueError as exc:  # a source that could not parse a value
         raise ConfigError(f"invalid configuration: {one_line(exc)}") from None
+
+
+def settings_for(given: Settings | None, **overrides: Any) -> Settings:
+    """A flow's settings: those its caller loaded once (the command line, from
+    --config, the environment and its flags) with the flow's own non-None
+    parameters on top; loaded here when the run has no caller that did (a
+    deployment's run: environment, $NEWSWATCH_CONFIG or ./newswatch.toml)."""
+    if given is None:
+        return load_settings(**overrides)
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    if not changes:
+        return given
+    try:
+        return type(given).model_validate({**given.model_dump(), **changes})
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {_problems(exc)}") from None
 
 
 _PLAINER = (("Input should be greater than or equal to", "must be at least"),

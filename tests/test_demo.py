@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
+
+pytestmark = pytest.mark.slow  # the whole demo in a subprocess: left out of `make test-fast`
 
 
 def _run(args, cwd: Path) -> subprocess.CompletedProcess:

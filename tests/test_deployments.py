@@ -25,6 +25,8 @@ from newswatch.config import load_settings
 from newswatch.deployments import PREFECT_YAML
 from newswatch.warehouse.connection import connect
 
+pytestmark = pytest.mark.slow  # Prefect servers and workers: left out of `make test-fast`
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).parent / "pages"
 ARTICLES = ["steppe_courier_deployment.html", "caspian_monitor_summit.html",

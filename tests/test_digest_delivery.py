@@ -56,14 +56,14 @@ def smtp(monkeypatch):
 
 @pytest.fixture
 def seeded(seeds_copy, db_path):
-    from newswatch.flows import ingest_seeds
+    from newswatch.flows.ingest import ingest_seeds
 
     asyncio.run(ingest_seeds(directory=str(seeds_copy), db=str(db_path)))
     return db_path
 
 
 def _digest(db, out, **kwargs):
-    from newswatch.flows import daily_digest
+    from newswatch.flows.digest import daily_digest
 
     return asyncio.run(daily_digest(db=str(db), out_dir=str(out), dry_run=False, send=True,
                                     **kwargs))

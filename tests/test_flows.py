@@ -14,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 def _ingest(seeds, db):
-    from newswatch.flows import ingest_seeds
+    from newswatch.flows.ingest import ingest_seeds
 
     return asyncio.run(ingest_seeds(directory=str(seeds), db=str(db), batch_size=2))
 
@@ -60,7 +60,7 @@ def test_a_locked_warehouse_is_retried_by_the_load_task(seeds_copy, db_path, mon
 
 
 def test_daily_digest_writes_files_and_records_the_build(seeds_copy, db_path, tmp_path):
-    from newswatch.flows import daily_digest
+    from newswatch.flows.digest import daily_digest
     from newswatch.warehouse.compact import partial_row_groups
 
     _ingest(seeds_copy, db_path)
@@ -122,7 +122,7 @@ def test_digest_dry_run_changes_nothing(seeds_copy, db_path, tmp_path, monkeypat
 
 def test_a_malformed_watchlist_fails_the_run_naming_the_line(seeds_copy, db_path):
     from newswatch.errors import WatchlistError
-    from newswatch.flows import ingest_seeds
+    from newswatch.flows.ingest import ingest_seeds
 
     watchlist = seeds_copy / "watchlist.toml"
     lines = watchlist.read_text(encoding="utf-8").splitlines()

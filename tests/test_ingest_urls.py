@@ -45,7 +45,7 @@ def _article_pages() -> list[Path]:
 
 
 def _ingest(urls, db, **kwargs):
-    from newswatch.flows import ingest_urls
+    from newswatch.flows.ingest_urls import ingest_urls
 
     return asyncio.run(ingest_urls(urls=urls, db=str(db), **kwargs))
 
@@ -95,7 +95,8 @@ def test_pages_are_fetched_extracted_tagged_and_loaded(httpserver, db_path, loca
 def test_reprocess_applies_a_new_watchlist_and_is_idempotent(
     httpserver, db_path, local_fetching, seeds_copy, monkeypatch
 ):
-    from newswatch.flows import ingest_seeds, reprocess
+    from newswatch.flows.ingest import ingest_seeds
+    from newswatch.flows.reprocess import reprocess
 
     page = _article_pages()[0]
     httpserver.expect_request("/a").respond_with_data(page.read_bytes(),
@@ -132,7 +133,7 @@ def test_reprocess_applies_a_new_watchlist_and_is_idempotent(
 def test_reprocess_turns_a_rejected_page_into_an_article(
     httpserver, db_path, local_fetching, monkeypatch
 ):
-    from newswatch.flows import reprocess
+    from newswatch.flows.reprocess import reprocess
 
     short = next(PAGES.glob("*_short.html"))
     httpserver.expect_request("/short").respond_with_data(short.read_bytes(),

@@ -43,6 +43,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.slow
 def test_a_killed_run_leaves_no_process_behind(httpserver, db_path, tmp_path):
     blocked, gate = threading.Event(), threading.Event()
 

@@ -184,6 +184,7 @@ def _table_blocks(con) -> int:
                        " WHERE tag = 'BASE_TABLE'").fetchall()[0][0]
 
 
+@pytest.mark.slow
 def test_a_load_s_scans_of_the_warehouse_s_keys_keep_duckdb_s_cache_small(db_path):
     _many_small_loads(db_path)
     scan = "SELECT count(DISTINCT article_id), count(DISTINCT content_hash) FROM articles"

@@ -150,7 +150,7 @@ def local_fetching(monkeypatch):
 
 @pytest.mark.usefixtures("prefect_harness", "local_fetching")
 def test_ingest_stores_every_article_and_no_junk_with_its_dates(httpserver, db_path):
-    from newswatch.flows import ingest_urls
+    from newswatch.flows.ingest_urls import ingest_urls
     from newswatch.warehouse.migrations import migrate
 
     served = cases()
@@ -196,7 +196,8 @@ def test_ingest_stores_every_article_and_no_junk_with_its_dates(httpserver, db_p
 
 @pytest.mark.usefixtures("prefect_harness", "local_fetching")
 def test_reprocess_gives_articles_loaded_before_016_their_date_sources(httpserver, db_path):
-    from newswatch.flows import ingest_urls, reprocess
+    from newswatch.flows.ingest_urls import ingest_urls
+    from newswatch.flows.reprocess import reprocess
 
     case = cases()[1]
     httpserver.expect_request(case.path).respond_with_data(

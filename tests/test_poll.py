@@ -64,7 +64,7 @@ def _write_sources(tmp_path: Path, *tables: str) -> Path:
 
 
 def _poll(db, sources, **kwargs):
-    from newswatch.flows import poll
+    from newswatch.flows.poll import poll
 
     return asyncio.run(poll(db=str(db), sources=str(sources), **kwargs))
 
@@ -256,6 +256,7 @@ url = "{httpserver.url_for('/feed.xml')}"
     assert _rows(db_path, "SELECT count(DISTINCT story_id) FROM articles") in ([(1,)], [(2,)])
 
 
+@pytest.mark.slow
 def test_a_poll_killed_mid_ingest_is_resumed_by_the_next(httpserver, db_path, tmp_path):
     """kill -9 while the ingest waits on a page: the links not yet loaded stay pending,
     and the next poll fetches them, each once."""

@@ -16,7 +16,8 @@ from newswatch.flows.stories import RecentStories
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.staging import merge, pending, read_batch
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+# a Dask cluster of two workers: left out of `make test-fast`
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.slow]
 
 PAGES = sorted((Path(__file__).parent / "pages").glob("*.html"))
 
@@ -86,7 +87,7 @@ def _latest_artifact(key: str) -> dict:
 
 
 def _ingest(urls: list[str], db: Path):
-    from newswatch.flows import ingest_urls
+    from newswatch.flows.ingest_urls import ingest_urls
 
     return asyncio.run(ingest_urls(urls=urls, db=str(db)))
 
