@@ -1,16 +1,12 @@
 """Build the daily digest: query the warehouse -> summarise -> render -> save -> send.
 
-The digest is also attached to the flow run as a markdown artifact. Each
-(day, recipient) is sent at most once unless forced; a failed send is
-retried with backoff, recorded with its error, and fails the run, after
-the files are written and the other recipients served.
+The digest is also attached to the flow run as a markdown artifact; sending
+is flows/delivery.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from email.message import EmailMessage
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -21,53 +17,17 @@ from prefect.cache_policies import NO_CACHE
 from newswatch.config import Settings, settings_for
 from newswatch.digest.build import build_digest
 from newswatch.digest.model import Digest
-from newswatch.digest.render import DigestFiles, build_message, render_text, write_digest
-from newswatch.digest.send import SmtpSettings, send_message, settings_from_block
-from newswatch.errors import DeliveryError, WarehouseLockedError
+from newswatch.digest.render import DigestFiles, render_text, write_digest
+from newswatch.errors import WarehouseLockedError
 from newswatch.warehouse.compact import compact as compact_row_groups
 from newswatch.warehouse.connection import connect
-from newswatch.warehouse.digest import DigestData, already_sent, digest_data, record_digest
+from newswatch.warehouse.digest import DigestData, digest_data, record_digest
 
-from .retry import only_transient
-
-
-@dataclass
-class DigestResult:
-    day: date
-    stories: int
-    files: DigestFiles | None     # None: a dry run asked for no files
-    sent: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)   # sent before, not forced
-    failed: dict[str, str] = field(default_factory=dict)
-    text: str = ""                # the plain-text digest, when no files were written
+from .delivery import DigestResult, send_digest
+from .retry import warehouse_task
 
 
-@task(cache_policy=NO_CACHE, retry_delay_seconds=[1, 4, 10], retry_jitter_factor=0.5,
-      retry_condition_fn=only_transient)
-def deliver(message: EmailMessage, recipient: str, smtp: SmtpSettings) -> None:
-    """Send the digest to one recipient; transient SMTP failures are retried."""
-    send_message(message, [recipient], smtp)
-
-
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
-      retry_condition_fn=only_transient)
-def record_delivery(db: Path, day: date, recipient: str, stories: int, path: Path,
-                    error: str | None, lock_timeout: float) -> None:
-    with connect(db, lock_timeout=lock_timeout) as con:
-        record_digest(con, day, status="failed" if error else "sent", stories=stories,
-                      path=str(path), recipient=recipient, error=error,
-                      sent_at=None if error else datetime.now(UTC))
-
-
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
-      retry_condition_fn=only_transient)
-def sent_before(db: Path, day: date, recipients: list[str], lock_timeout: float) -> list[str]:
-    with connect(db, lock_timeout=lock_timeout) as con:
-        return [r for r in recipients if already_sent(con, day, r)]
-
-
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
-      retry_condition_fn=only_transient)
+@warehouse_task
 def query_digest(db: Path, day: date, tz: str, lock_timeout: float,
                  day_of: str = "first_seen", read_only: bool = False) -> DigestData:
     with connect(db, read_only=read_only, lock_timeout=lock_timeout) as con:
@@ -86,8 +46,7 @@ def render_digest(
     return digest, write_digest(digest, out_dir, sender=sender, recipients=recipients)
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
-      retry_condition_fn=only_transient)
+@warehouse_task
 def record_build(
     db: Path, day: date, status: str, stories: int, path: Path, lock_timeout: float
 ) -> None:
@@ -177,7 +136,7 @@ async def daily_digest(
     )
     try:
         if send and not dry_run:
-            await _send(result, digest, settings, to or settings.mail_to, force)
+            await send_digest(result, digest, settings, to or settings.mail_to, force)
     finally:  # a failed delivery still leaves the warehouse compacted
         if compact:
             compact_warehouse(settings.db, settings.lock_timeout, settings.load_memory_limit)
@@ -188,57 +147,3 @@ def _plain_markdown(text: str) -> str:
     return text.replace("[", "(").replace("]", ")").replace("<", "&lt;")
 
 
-async def _smtp_settings(settings: Settings) -> SmtpSettings:
-    """From prefect-email's EmailServerCredentials block when one is named, else the
-    smtp_* settings (the password from NEWSWATCH_SMTP_PASSWORD)."""
-    if settings.smtp_block:
-        from prefect_email import EmailServerCredentials
-
-        try:
-            block = await EmailServerCredentials.aload(settings.smtp_block)
-        except ValueError as exc:  # Prefect's "Unable to find block document named ..."
-            raise DeliveryError(
-                f"no EmailServerCredentials block named {settings.smtp_block!r}") from exc
-        return settings_from_block(block, timeout=settings.smtp_timeout,
-                                   ca_file=settings.smtp_ca_file)
-    return SmtpSettings(
-        host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
-        username=settings.smtp_user, timeout=settings.smtp_timeout,
-        ca_file=settings.smtp_ca_file,
-        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-    )
-
-
-async def _send(result: DigestResult, digest: Digest, settings: Settings,
-                recipients: list[str], force: bool) -> None:
-    logger = get_run_logger()
-    if not recipients:
-        raise DeliveryError("no recipients: pass --to or set mail_to")
-    text, html = result.files.text.read_text(), result.files.html.read_text()
-    done = set() if force else set(sent_before(settings.db, result.day, recipients,
-                                               settings.lock_timeout))
-    smtp = await _smtp_settings(settings)
-    attempt = deliver.with_options(retries=settings.smtp_retries)
-    for recipient in dict.fromkeys(recipients):
-        if recipient in done:
-            result.skipped.append(recipient)
-            logger.info("digest for %s was sent to %s before: not again (--force to resend)",
-                        result.day, recipient)
-            continue
-        message = build_message(digest, text, html, sender=settings.mail_from,
-                                recipients=[recipient])
-        error = None
-        try:
-            attempt(message, recipient, smtp)
-            result.sent.append(recipient)
-        except DeliveryError as exc:
-            error = str(exc)
-            result.failed[recipient] = error
-            logger.warning("digest for %s not delivered to %s: %s", result.day, recipient, error)
-        record_delivery(settings.db, result.day, recipient, result.stories, result.files.eml,
-                        error, settings.lock_timeout)
-    if result.failed:
-        raise DeliveryError(
-            f"digest for {result.day} not delivered to {len(result.failed)} of "
-            f"{len(recipients)} recipients: " + "; ".join(
-                f"{r}: {e}" for r, e in result.failed.items()))

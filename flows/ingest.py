@@ -27,7 +27,7 @@ from newswatch.extractors.watchlist import load_watchlist
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.load import load_batch, record_rejects, sync_entities
 
-from .retry import only_transient
+from .retry import warehouse_task
 from .stories import RecentStories
 
 
@@ -66,13 +66,7 @@ def tag_batch(articles: list[Article], tagger: Tagger) -> list[Article]:
     return articles
 
 
-@task(
-    cache_policy=NO_CACHE,
-    retries=3,
-    retry_delay_seconds=[1, 4, 10],
-    retry_jitter_factor=0.5,
-    retry_condition_fn=only_transient,
-)
+@warehouse_task
 def load_seed_batch(
     db: Path, articles: list[Article], rejects: list[Reject], tagger: Tagger,
     lock_timeout: float, recent: RecentStories,

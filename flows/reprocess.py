@@ -33,7 +33,7 @@ from newswatch.warehouse.reprocess import (
 
 from .pool import ExtractionPool
 from .progress import report
-from .retry import only_transient
+from .retry import warehouse_task
 from .stories import RecentStories, story_article
 
 
@@ -49,8 +49,7 @@ class ReprocessSummary:
     seconds: float = 0.0
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
-      retry_condition_fn=only_transient)
+@warehouse_task
 def read_batch(db: str, refs: list[RawRef], lock_timeout: float) -> tuple[dict, dict]:
     with connect(db, lock_timeout=lock_timeout) as con:
         seeds = read_seed_raw(con, [r.key for r in refs if r.kind == "seed_file"])
@@ -81,8 +80,7 @@ async def process_batch(
     return articles, not_articles
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
-      retry_condition_fn=only_transient)
+@warehouse_task
 def replace_batch(
     db: str, articles: list[Article], lock_timeout: float, recent: RecentStories,
 ) -> tuple[int, int, int, int]:

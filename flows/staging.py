@@ -23,10 +23,10 @@ from newswatch.warehouse.pages import Page
 from newswatch.warehouse.staging import merge, write_batch
 from newswatch.worker import extract_and_tag, init_worker
 
-from .ingest_urls import UrlIngestSummary
-from .retry import only_transient
+from .retry import warehouse_task
 from .runners import task_runner
 from .stories import RecentStories
+from .url_counts import UrlIngestSummary
 
 _worker_ready: tuple[str, int] | None = None   # the tagger this worker process built
 
@@ -65,8 +65,7 @@ async def stage_batch(batch: list[tuple[str, str | None, str | None]], policy: F
     return str(path), counts   # counts, not pages: the pages travel as the Parquet file
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 4, 10],
-      retry_jitter_factor=0.5, retry_condition_fn=only_transient)
+@warehouse_task
 def merge_batch(db: str, staging_dir: str, path: str, lock_timeout: float,
                 recent: RecentStories) -> tuple[int, int, int]:
     """In the flow's process: match one staged file's new articles to stories and merge

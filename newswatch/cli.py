@@ -183,7 +183,8 @@ def ingest_urls_command(
 ) -> None:
     """Fetch, extract, tag and load web pages (a Prefect flow)."""
     from newswatch.extractors.urls import iter_url_file, read_url_file
-    from newswatch.flows.ingest_urls import ingest_urls, url_parameters
+    from newswatch.flows.ingest_urls import ingest_urls
+    from newswatch.flows.url_list import url_parameters
 
     if file is not None and str(file) != "-":
         # the flow reads the file itself, a batch at a time: no list of it here

@@ -50,8 +50,7 @@ def test_a_list_of_urls_past_prefect_s_parameter_limit_is_ingested_in_one_run_fr
 
     import duckdb
 
-    # (the package exports the flow under the module's name)
-    flow_module = importlib.import_module("newswatch.flows.ingest_urls")
+    flow_module = importlib.import_module("newswatch.flows.url_list")
 
     urls = [httpserver.url_for(f"/{name}") for name in ("a", "b", "c")]
     monkeypatch.setattr(flow_module, "MAX_URL_BYTES", len(json.dumps(urls[:2])) + 1)

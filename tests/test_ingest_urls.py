@@ -279,7 +279,7 @@ def test_a_list_past_prefect_s_parameter_limit_goes_to_the_flow_as_a_file():
     import json
 
     from newswatch.extractors.urls import read_url_file
-    from newswatch.flows.ingest_urls import url_parameters
+    from newswatch.flows.url_list import url_parameters
 
     # real news URLs run to 100 characters and more: 12,000 of them pass 512 KiB
     urls = [f"https://outlet{i % 7}.example/2022/01/{i}/" + "a-long-slug-" * 6
@@ -322,7 +322,7 @@ def test_a_run_s_bookkeeping_grows_by_the_batch_not_by_the_page(httpserver, loca
 
     from newswatch.config import load_settings
     from newswatch.extractors.fetch import Fetcher
-    from newswatch.flows.ingest_urls import fetch_and_extract
+    from newswatch.flows.page_batches import fetch_and_extract
     from newswatch.flows.pool import ExtractionPool
 
     page = _article_pages()[0].read_bytes()
@@ -347,11 +347,9 @@ def test_a_run_s_urls_wait_in_a_spool_canonical_and_each_once(db_path, monkeypat
     # read a chunk at a time (two here): repeats across chunks still count once
     import importlib
 
-    from newswatch.flows.ingest_urls import UrlSpool
+    from newswatch.flows.url_list import UrlSpool
 
-    # (the package exports the flow under the module's name)
-    flow_module = importlib.import_module("newswatch.flows.ingest_urls")
-    monkeypatch.setattr(flow_module, "_SPOOL_CHUNK", 2)
+    monkeypatch.setattr(importlib.import_module("newswatch.flows.url_list"), "_SPOOL_CHUNK", 2)
     listed = ["https://a.kz/1", "HTTPS://A.kz/2?utm_source=x", "mailto:x@a.kz",
               "https://a.kz/1#top", "https://a.kz/3", "https://a.kz/2"]
     with connect(db_path) as con, UrlSpool() as spool:

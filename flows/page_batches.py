@@ -1,0 +1,150 @@
+"""The local path of `ingest urls`: batch i + 1 is fetched while batch i's last pages
+are extracted (on both cores) and batch i - 1 loads: neither network nor cores wait.
+
+The fetcher retries each URL itself, so a batch is never retried whole (every
+page fetched again); a load is retried while another process holds the warehouse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass
+from functools import partial
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
+
+from newswatch.config import Settings
+from newswatch.extractors.fetch import Fetcher, FetchResult
+from newswatch.extractors.records import Reject
+from newswatch.warehouse.connection import connect
+from newswatch.warehouse.pages import Page, load_pages
+
+from .pool import ExtractionPool
+from .progress import report
+from .retry import warehouse_task
+from .stages import StageTimes
+from .stories import RecentStories
+from .url_counts import UrlIngestSummary
+from .url_list import Request, UrlSpool
+
+_CHUNK = 8  # pages per call to an extraction worker
+_AHEAD = 2  # batches fetched and extracted at once
+
+
+@dataclass
+class FetchedBatch:
+    """A batch's pages. Not a bare list: Prefect links each item of a task's result
+    to its state for the whole run (memory that grew with the URLs); it links one
+    level down only, so a batch costs one entry."""
+
+    pages: list[Page]
+
+
+@task(cache_policy=NO_CACHE)
+async def fetch_and_extract(
+    batch: list[Request], fetcher: Fetcher, pool: ExtractionPool,
+    times: StageTimes | None = None,
+) -> FetchedBatch:
+    """Fetch a batch; each page goes to the extraction pool as soon as it arrives."""
+    pages: list[Page] = []
+    chunk: list[FetchResult] = []
+    pending: list[tuple[list[FetchResult], asyncio.Future]] = []
+
+    def send() -> None:
+        # a few pages per worker call: less inter-process overhead than one by one
+        work = [(r.html, r.final_url or r.url) for r in chunk]
+        pending.append((list(chunk), asyncio.ensure_future(pool.extract_many(work))))
+        chunk.clear()
+
+    with (times := times or StageTimes()).fetching():
+        async for result in fetcher.fetch_many(batch):
+            if result.ok and result.html is not None:
+                chunk.append(result)
+                if len(chunk) >= _CHUNK:
+                    send()
+            elif result.outcome == "not_modified":
+                pages.append(Page(result))
+            else:
+                pages.append(Page(result, reject=Reject(
+                    result.url, "fetch", result.outcome, result.error or result.outcome)))
+    if chunk:
+        send()
+    for results, future in pending:
+        for result, extraction in zip(results, await future, strict=True):
+            times.add("extract", extraction.seconds[0])
+            times.add("tag", extraction.seconds[1])
+            if extraction.article is not None:
+                extraction.article.url = result.url
+                pages.append(Page(result, article=extraction.article))
+            else:
+                pages.append(Page(result, reject=Reject(
+                    result.url, "extract", extraction.reason or "not_article",
+                    extraction.detail or "")))
+    return FetchedBatch(pages)
+
+
+@warehouse_task
+async def load_page_batch(
+    db: str, pages: list[Page], lock_timeout: float, recent: RecentStories,
+    times: StageTimes | None = None, memory_limit: str | None = None,
+) -> tuple[int, int, int]:
+    """Match stories and load the batch in one transaction (in a thread); the counts."""
+
+    def load() -> tuple[int, int, int]:
+        started = time.perf_counter()
+        with connect(db, lock_timeout=lock_timeout, memory_limit=memory_limit) as con:
+            result = load_pages(con, pages, partial(recent.decide, con))
+        if times is not None:
+            times.add("load", time.perf_counter() - started)
+        return result.articles.inserted, result.articles.duplicates, result.articles.mentions
+
+    return await asyncio.to_thread(load)
+
+
+async def fetch_and_load(spool: UrlSpool, settings: Settings, recent: RecentStories,
+                          summary: UrlIngestSummary) -> None:
+    """Fetch, extract and load the spool's URLs a batch at a time; count into `summary`."""
+    report(0, spool.count)
+
+    async def collect(load: asyncio.Future, pages: list[Page]) -> None:
+        summary.add_load(pages, *await load)
+        report(summary.pages_done, spool.count)
+
+    async with Fetcher(settings.fetch_policy()) as fetcher, ExtractionPool(
+        str(settings.resolved_watchlist()), settings.extract_workers,
+        settings.min_article_chars,
+    ) as pool:
+        # Up to _AHEAD batches are fetched and extracted while the one before loads.
+        times = StageTimes()
+        ahead: deque[asyncio.Future[FetchedBatch]] = deque()
+        loading: tuple[asyncio.Future, list[Page]] | None = None
+
+        def fetch_next() -> None:
+            if batch := spool.take(settings.url_batch_size):
+                # quote(): Prefect would otherwise walk every page of a batch for futures
+                ahead.append(asyncio.ensure_future(
+                    fetch_and_extract(quote(batch), fetcher, pool, times)))
+
+        try:
+            for _ in range(_AHEAD):
+                fetch_next()
+            while ahead:
+                pages = (await ahead.popleft()).pages
+                fetch_next()
+                if loading is not None:
+                    await collect(*loading)
+                loading = (asyncio.ensure_future(load_page_batch(
+                    str(settings.db), quote(pages), settings.lock_timeout, recent, times,
+                    settings.load_memory_limit)), pages)
+            if loading is not None:
+                await collect(*loading)
+        finally:  # after a failure, stop fetching; a load under way ends (its thread would)
+            for future in ahead:
+                future.cancel()
+            await asyncio.gather(*ahead, *(loading[:1] if loading else ()),
+                                 return_exceptions=True)
+        summary.stage_seconds = {k: round(v, 3) for k, v in times.seconds.items()}
