@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 _CYRILLIC_LANGS = {"ru", "uk", "be", "bg", "mk", "kk", "ky", "tg", "mn", "tt", "ba"}
 _MIXED_SCRIPT_LANGS = {"sr", "uz", "az", "tk"}
 _LANG = re.compile(r"[a-z]{2,3}")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
 _PDF_OR_JSON = re.compile(r"\s*(?:%PDF-|[{\[])")
 _FEED = re.compile(r"\s*(?:<\?xml[^>]*>\s*)?<(?:rss|feed|rdf:RDF|urlset|sitemapindex)\b")
 
@@ -227,10 +228,9 @@ def _language(found: str | None, tree: HtmlElement, text: str) -> str | None:
 
 
 def _cyrillic_share(text: str) -> float:
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return 0.0
-    return sum("\u0400" <= c <= "\u04ff" for c in letters) / len(letters)
+    # counted in C (map, a regex): a loop over the characters in Python cost ~1 ms a page
+    letters = sum(map(str.isalpha, text))
+    return len(_CYRILLIC.findall(text)) / letters if letters else 0.0
 
 
 def _clean(value: str | None) -> str | None:

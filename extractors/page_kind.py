@@ -193,8 +193,8 @@ def verdict(body: list[str], page: Page, url: str | None,
         if len(page.text) < min_chars:
             return "not_article_too_short", f"the page shows {len(page.text)} characters of text"
         return "extraction_failed", "no main text found"
-    words = [w.casefold() for line in body for w in _WORD.findall(line)]
-    word_share = sum(w in page.link_words for w in words) / max(len(words), 1)
+    words = _WORD.findall(" ".join(body).casefold())
+    word_share = sum(map(page.link_words.__contains__, words)) / max(len(words), 1)
     if word_share >= (_DECLARED_LINK_WORDS_SHARE if declared == "article"
                       else _LINK_WORDS_SHARE):
         return "not_article_navigation", (
