@@ -100,6 +100,7 @@ def test_every_command_runs_with_the_config_file(configured, capfd, monkeypatch)
     done = run("sql", "SELECT count(*) AS n FROM articles")  # the file's warehouse
     assert "5" in done.stdout
     assert "Compacted" in run("compact").stdout
+    assert "Stories last reported" in run("story").stdout  # read from the file's warehouse
 
 
 def test_a_run_without_a_command_line_reads_newswatch_config(configured, monkeypatch):
