@@ -25,7 +25,7 @@ from newswatch.extractors.seeds import iter_seed_files, load_manifest, read_seed
 from newswatch.extractors.tagging import Tagger
 from newswatch.extractors.watchlist import load_watchlist
 from newswatch.warehouse.connection import connect
-from newswatch.warehouse.load import load_batch, record_rejects, sync_entities
+from newswatch.warehouse.load import LoadResult, load_batch, record_rejects, sync_entities
 
 from .retry import warehouse_task
 from .stories import RecentStories
@@ -70,14 +70,13 @@ def tag_batch(articles: list[Article], tagger: Tagger) -> list[Article]:
 def load_seed_batch(
     db: Path, articles: list[Article], rejects: list[Reject], tagger: Tagger,
     lock_timeout: float, recent: RecentStories,
-) -> tuple[int, int, int, int]:
-    """Match the batch's new articles to stories and load it in one transaction;
-    (inserted, already held, mentions, demonyms)."""
+) -> LoadResult:
+    """Match the batch's new articles to stories and load it in one transaction."""
     with connect(db, lock_timeout=lock_timeout) as con:
         sync_entities(con, tagger.watchlist)
         result = load_batch(con, articles, partial(recent.decide, con))
         record_rejects(con, rejects)
-    return result.inserted, result.duplicates, result.mentions, result.demonyms
+    return result
 
 
 @flow(name="ingest-seeds", log_prints=False)
@@ -108,14 +107,14 @@ async def ingest_seeds(
         for reject in rejects:
             logger.warning("skipped %s", reject.detail)
         articles = tag_batch(articles, tagger)
-        inserted, held, mentions, demonyms = load_seed_batch(
+        loaded = load_seed_batch(
             settings.db, articles, rejects, tagger, settings.lock_timeout, recent
         )
-        summary.ingested += inserted
-        summary.already_held += held
+        summary.ingested += loaded.inserted
+        summary.already_held += loaded.duplicates
         summary.rejected += len(rejects)
-        summary.mentions += mentions
-        summary.demonyms += demonyms
+        summary.mentions += loaded.mentions
+        summary.demonyms += loaded.demonyms
         summary.rejects.extend(rejects)
 
     summary.seconds = round(time.perf_counter() - started, 3)

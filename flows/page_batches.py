@@ -21,6 +21,7 @@ from newswatch.config import Settings
 from newswatch.extractors.fetch import Fetcher, FetchResult
 from newswatch.extractors.records import Reject
 from newswatch.warehouse.connection import connect
+from newswatch.warehouse.load import LoadResult
 from newswatch.warehouse.pages import Page, load_pages
 
 from .pool import ExtractionPool
@@ -32,7 +33,7 @@ from .url_counts import UrlIngestSummary
 from .url_list import Request, UrlSpool
 
 _CHUNK = 8  # pages per call to an extraction worker
-_AHEAD = 2  # batches fetched and extracted at once
+_AHEAD = 2  # batches fetched and extracted at once, while the one before loads
 
 
 @dataclass
@@ -91,16 +92,16 @@ async def fetch_and_extract(
 async def load_page_batch(
     db: str, pages: list[Page], lock_timeout: float, recent: RecentStories,
     times: StageTimes | None = None, memory_limit: str | None = None,
-) -> tuple[int, int, int]:
-    """Match stories and load the batch in one transaction (in a thread); the counts."""
+) -> LoadResult:
+    """Match stories and load the batch in one transaction (in a thread)."""
 
-    def load() -> tuple[int, int, int]:
+    def load() -> LoadResult:
         started = time.perf_counter()
         with connect(db, lock_timeout=lock_timeout, memory_limit=memory_limit) as con:
             result = load_pages(con, pages, partial(recent.decide, con))
         if times is not None:
             times.add("load", time.perf_counter() - started)
-        return result.articles.inserted, result.articles.duplicates, result.articles.mentions
+        return result.articles
 
     return await asyncio.to_thread(load)
 
@@ -111,14 +112,13 @@ async def fetch_and_load(spool: UrlSpool, settings: Settings, recent: RecentStor
     report(0, spool.count)
 
     async def collect(load: asyncio.Future, pages: list[Page]) -> None:
-        summary.add_load(pages, *await load)
+        summary.add_load(pages, await load)
         report(summary.pages_done, spool.count)
 
     async with Fetcher(settings.fetch_policy()) as fetcher, ExtractionPool(
         str(settings.resolved_watchlist()), settings.extract_workers,
         settings.min_article_chars,
     ) as pool:
-        # Up to _AHEAD batches are fetched and extracted while the one before loads.
         times = StageTimes()
         ahead: deque[asyncio.Future[FetchedBatch]] = deque()
         loading: tuple[asyncio.Future, list[Page]] | None = None

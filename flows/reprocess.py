@@ -25,6 +25,7 @@ from newswatch.warehouse.connection import connect
 from newswatch.warehouse.load import sync_entities
 from newswatch.warehouse.reprocess import (
     RawRef,
+    ReplaceResult,
     raw_refs,
     read_page_raw,
     read_seed_raw,
@@ -83,13 +84,11 @@ async def process_batch(
 @warehouse_task
 def replace_batch(
     db: str, articles: list[Article], lock_timeout: float, recent: RecentStories,
-) -> tuple[int, int, int, int]:
+) -> ReplaceResult:
     """Replace a batch in one transaction: held articles keep their stories; articles
     found anew are matched to stories as at ingest."""
     with connect(db, lock_timeout=lock_timeout) as con:
-        result = replace_articles(con, articles, story_article, partial(recent.decide, con))
-    added = result.added.inserted if result.added else 0
-    return result.updated, result.unchanged, added, result.mentions
+        return replace_articles(con, articles, story_article, partial(recent.decide, con))
 
 
 @flow(name="reprocess")
@@ -118,14 +117,13 @@ async def reprocess(
             seeds, pages = read_batch(str(settings.db), batch, settings.lock_timeout)
             articles, not_articles = await process_batch(batch, seeds, pages, manifest,
                                                          tagger, pool)
-            changed, unchanged, added, mentions = replace_batch(
-                str(settings.db), articles, settings.lock_timeout, recent)
+            replaced = replace_batch(str(settings.db), articles, settings.lock_timeout, recent)
             summary.articles += len(articles)
-            summary.changed += changed
-            summary.unchanged += unchanged
-            summary.new_articles += added
+            summary.changed += replaced.updated
+            summary.unchanged += replaced.unchanged
+            summary.new_articles += replaced.added.inserted if replaced.added else 0
             summary.not_articles += not_articles
-            summary.mentions += mentions
+            summary.mentions += replaced.mentions
             report(min(i + len(batch), len(refs)), len(refs))
     summary.seconds = round(time.perf_counter() - started, 3)
     logger.info("raw documents: %d, articles: %d (changed %d, unchanged %d, new %d), "

@@ -19,6 +19,7 @@ from newswatch.config import Settings
 from newswatch.extractors.fetch import Fetcher, FetchPolicy, FetchResult
 from newswatch.extractors.records import Reject
 from newswatch.warehouse.connection import connect
+from newswatch.warehouse.load import LoadResult
 from newswatch.warehouse.pages import Page
 from newswatch.warehouse.staging import merge, write_batch
 from newswatch.worker import extract_and_tag, init_worker
@@ -67,15 +68,12 @@ async def stage_batch(batch: list[tuple[str, str | None, str | None]], policy: F
 
 @warehouse_task
 def merge_batch(db: str, staging_dir: str, path: str, lock_timeout: float,
-                recent: RecentStories) -> tuple[int, int, int]:
-    """In the flow's process: match one staged file's new articles to stories and merge
-    it; (inserted, already held, mentions)."""
+                recent: RecentStories) -> LoadResult:
+    """In the flow's process: match one staged file's new articles to stories and merge it."""
     with connect(db, lock_timeout=lock_timeout) as con:
         result = merge(con, Path(staging_dir), partial(recent.decide, con), [Path(path)])
-    loaded = result.loaded
-    if loaded is None:  # merged before (a retried run): nothing new
-        return 0, 0, 0
-    return loaded.articles.inserted, loaded.articles.duplicates, loaded.articles.mentions
+    # merged before (a retried run): nothing new
+    return result.loaded.articles if result.loaded is not None else LoadResult()
 
 
 @flow(name="ingest-urls-fan-out")
@@ -93,11 +91,8 @@ async def fan_out(requests: list[tuple[str, str | None, str | None]], db: str,
     recent = RecentStories()
     for future in futures:
         path, counts = future.result()
-        inserted, held, mentions = merge_batch(db, staging_dir, path, lock_timeout, recent)
         _add(total, counts)
-        total.ingested += inserted
-        total.already_held += held
-        total.mentions += mentions
+        total.add_loaded(merge_batch(db, staging_dir, path, lock_timeout, recent))
     return total
 
 

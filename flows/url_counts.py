@@ -9,6 +9,7 @@ from prefect import get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from newswatch.extractors.records import Reject
+from newswatch.warehouse.load import LoadResult
 from newswatch.warehouse.pages import Page
 
 
@@ -32,13 +33,16 @@ class UrlIngestSummary:
     rejects: list[Reject] = field(default_factory=list)
     pages_done: int = 0       # pages through a load, for the progress line
 
-    def add_load(self, pages: list[Page], inserted: int, held: int, mentions: int) -> None:
+    def add_load(self, pages: list[Page], loaded: LoadResult) -> None:
         """Count a loaded batch: its pages, and what the load did."""
         self.add_pages(pages)
-        self.ingested += inserted
-        self.already_held += held
-        self.mentions += mentions
+        self.add_loaded(loaded)
         self.pages_done += len(pages)
+
+    def add_loaded(self, loaded: LoadResult) -> None:
+        self.ingested += loaded.inserted
+        self.already_held += loaded.duplicates
+        self.mentions += loaded.mentions
 
     def add_pages(self, pages: list[Page]) -> None:
         """Count a batch's fetch outcomes, articles and rejects."""
