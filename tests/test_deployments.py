@@ -177,7 +177,7 @@ def _serve_feed(httpserver, tmp: Path) -> Path:
 
 
 def _api(url: str, method: str, path: str, **json) -> dict | list:
-    for attempt in range(6):  # SQLite under load answers 503 (or late) now and then
+    for attempt in range(6):  # SQLite under load answers 500 or 503 (or late) now and then
         try:
             response = httpx.request(method, f"{url}{path}", timeout=60,
                                      json=json if method == "POST" else None)
@@ -185,7 +185,7 @@ def _api(url: str, method: str, path: str, **json) -> dict | list:
             if attempt == 5:
                 raise
             continue
-        if response.status_code != 503:
+        if response.status_code not in (500, 503) or attempt == 5:
             break
         time.sleep(0.5 * 2 ** attempt)
     response.raise_for_status()
