@@ -185,7 +185,9 @@ def _api(url: str, method: str, path: str, **json) -> dict | list:
             if attempt == 5:
                 raise
             continue
-        if response.status_code not in (500, 503) or attempt == 5:
+        # 503 always; 500 only for reads (a create that failed with 500 may have landed)
+        retry = (503, 500) if method == "GET" or path.endswith("/filter") else (503,)
+        if response.status_code not in retry or attempt == 5:
             break
         time.sleep(0.5 * 2 ** attempt)
     response.raise_for_status()
