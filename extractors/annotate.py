@@ -6,6 +6,8 @@ reprocessing), so that they all store the same things.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .people import find_people, find_quotes
 from .records import Article
 from .tagging import Tagger
@@ -15,7 +17,8 @@ __all__ = ["annotate"]
 
 def annotate(article: Article, tagger: Tagger) -> Article:
     """Tag watched entities, then find the other people and the quotes with a speaker."""
-    article.mentions = tagger.tag(article.text)
-    article.people = find_people(article.text, article.mentions)
-    article.quotes = find_quotes(article.text, article.mentions, tagger.speakers, article.people)
-    return article
+    mentions = tagger.tag(article.text)
+    people = find_people(article.text, mentions)
+    quotes = find_quotes(article.text, mentions, tagger.speakers, people)
+    return replace(article, mentions=tuple(mentions), people=tuple(people),
+                   quotes=tuple(quotes))

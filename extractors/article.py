@@ -52,7 +52,7 @@ _HTML_LANG = XPath(
 )
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Extraction:
     """What `extract_article` made of a page.
 

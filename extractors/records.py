@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -52,9 +52,13 @@ class Quote:
     score: float
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Article:
     """An article as extraction leaves it, before it has an id in the warehouse.
+
+    Frozen: each step that adds to it (annotate, the extraction worker, a seed
+    manifest, the flow that knows the address fetched) returns a new one with
+    `dataclasses.replace`.
 
     `text` is the clean article (headline, standfirst, body); `raw` keeps the
     original bytes decoded as text (a seed file, or a page's HTML) so that a
@@ -75,9 +79,9 @@ class Article:
     published_source: str | None = None
     dates: tuple[tuple[str, datetime], ...] = ()
     language: str | None = None
-    mentions: list[Mention] = field(default_factory=list)
-    people: list[PersonMention] = field(default_factory=list)
-    quotes: list[Quote] = field(default_factory=list)
+    mentions: tuple[Mention, ...] = ()
+    people: tuple[PersonMention, ...] = ()
+    quotes: tuple[Quote, ...] = ()
     # what story matching reads (newswatch.stories: the copy Fingerprint of the
     # text, its Terms, the lead sentences of the body) and identity's content_hash
     # of text, when computed ahead (in a worker process, on every core)

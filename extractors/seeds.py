@@ -19,6 +19,7 @@ import logging
 import re
 import tomllib
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -203,7 +204,7 @@ def parse_seed_text(name: str, raw: str, meta: dict | None = None) -> Article:
         language="ru" if _cyrillic_share(text) > 0.5 else "en",
     )
     if meta:
-        _apply_meta(article, meta, name)
+        article = _apply_meta(article, meta, name)
     logger.debug("%s: kept %d of %d lines", name, len(kept), len(order))
     return article
 
@@ -403,19 +404,20 @@ def _find_author(dropped: list[str]) -> str | None:
     return None
 
 
-def _apply_meta(article: Article, meta: dict, name: str) -> None:
+def _apply_meta(article: Article, meta: dict, name: str) -> Article:
     """Fill from a manifest entry what the text did not give (see parse_seed_text)."""
-    if meta.get("title"):
-        article.title = str(meta["title"])
-    if meta.get("language"):
-        article.language = str(meta["language"])
+    changes: dict[str, object] = {}
+    for key in ("title", "language"):
+        if meta.get(key):
+            changes[key] = str(meta[key])
     for key in ("outlet", "author", "url"):
         if getattr(article, key) is None and meta.get(key):
-            setattr(article, key, str(meta[key]))
+            changes[key] = str(meta[key])
     if article.published_at is None and meta.get("published_at"):
-        article.published_at = _meta_datetime(meta["published_at"], name)
-        article.published_source = "manifest"
-        article.dates = (*article.dates, ("manifest", article.published_at))
+        published = _meta_datetime(meta["published_at"], name)
+        changes.update(published_at=published, published_source="manifest",
+                       dates=(*article.dates, ("manifest", published)))
+    return replace(article, **changes)
 
 
 def _meta_datetime(value: object, name: str) -> datetime:

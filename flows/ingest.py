@@ -61,9 +61,7 @@ def read_seed_batch(
 
 @task(cache_policy=NO_CACHE)
 def tag_batch(articles: list[Article], tagger: Tagger) -> list[Article]:
-    for article in articles:
-        annotate(article, tagger)
-    return articles
+    return [annotate(article, tagger) for article in articles]
 
 
 @warehouse_task

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from prefect import task
@@ -79,8 +79,7 @@ async def fetch_and_extract(
             times.add("extract", extraction.seconds[0])
             times.add("tag", extraction.seconds[1])
             if extraction.article is not None:
-                extraction.article.url = result.url
-                pages.append(Page(result, article=extraction.article))
+                pages.append(Page(result, article=replace(extraction.article, url=result.url)))
             else:
                 pages.append(Page(result, reject=Reject(
                     result.url, "extract", extraction.reason or "not_article",

@@ -7,7 +7,7 @@ processed (pages on every core) and replaced one transaction at a time.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 
@@ -67,8 +67,7 @@ async def process_batch(
     for ref in refs:
         if ref.kind == "seed_file" and ref.key in seeds:
             article = parse_seed_text(ref.name, seeds[ref.key], manifest.get(ref.name))
-            annotate(article, tagger)
-            articles.append(article)
+            articles.append(annotate(article, tagger))
         elif ref.kind == "html" and ref.key in pages:
             final_url, encoding, raw = pages[ref.key]
             html = raw.decode(encoding or "utf-8", errors="replace")
@@ -76,8 +75,7 @@ async def process_batch(
             if extraction.article is None:
                 not_articles += 1
                 continue
-            extraction.article.url = ref.key
-            articles.append(extraction.article)
+            articles.append(replace(extraction.article, url=ref.key))
     return articles, not_articles
 
 

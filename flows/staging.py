@@ -9,6 +9,7 @@ warehouse as its task finishes: DuckDB has one writer, the flow's process.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -37,8 +38,7 @@ def _page(result: FetchResult) -> Page:
     if result.ok and result.html is not None:
         extraction = extract_and_tag(result.html, result.final_url or result.url)
         if extraction.article is not None:
-            extraction.article.url = result.url
-            return Page(result, article=extraction.article)
+            return Page(result, article=replace(extraction.article, url=result.url))
         return Page(result, reject=Reject(result.url, "extract",
                                           extraction.reason or "not_article",
                                           extraction.detail or ""))

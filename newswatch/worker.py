@@ -9,6 +9,7 @@ watchlist file, in `init_worker`; pages then arrive as (html, url) pairs.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from newswatch.extractors.annotate import annotate
 from newswatch.extractors.article import Extraction, extract_article
@@ -41,18 +42,19 @@ def extract_and_tag(html: str, url: str | None) -> Extraction:
     started = time.perf_counter()
     extraction = extract_article(html, url, **kwargs)
     extracted = time.perf_counter()
-    if extraction.article is not None:
-        article = extraction.article
-        annotate(article, _tagger)
-        # story matching and loading need them later: computed here, on every core
-        article.fingerprint = fingerprint(article.text)
-        article.terms = article_terms(article.title, article.text, article.mentions,
-                                      article.language)
-        article.lead = read_lead(article.text, article.title, article.language)
-        article.text_hash = content_hash(article.text)
-        extraction.article.raw = ""  # the caller holds the page already
-    extraction.seconds = (extracted - started, time.perf_counter() - extracted)
-    return extraction
+    article = extraction.article
+    if article is not None:
+        article = annotate(article, _tagger)
+        # story matching and loading need them later: computed here, on every core;
+        # the raw HTML is not sent back (the caller holds the page already)
+        article = replace(
+            article, raw="", fingerprint=fingerprint(article.text),
+            terms=article_terms(article.title, article.text, article.mentions,
+                                article.language),
+            lead=read_lead(article.text, article.title, article.language),
+            text_hash=content_hash(article.text))
+    return replace(extraction, article=article,
+                   seconds=(extracted - started, time.perf_counter() - extracted))
 
 
 def extract_and_tag_many(pages: list[tuple[str, str | None]]) -> list[Extraction]:

@@ -4,6 +4,7 @@ spike, new names and quotes among them)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -42,8 +43,7 @@ def _story(name: str, outlet: str, day: int) -> Article:
 def seed(prefix: str, day: int, url: str) -> Article:
     [path] = SEEDS.glob(f"{prefix}_*.txt")
     article = read_seed(path, MANIFEST.get(path.name))
-    article.url, article.published_at = url, _at(day)
-    return annotate(article, TAGGER)
+    return annotate(replace(article, url=url, published_at=_at(day)), TAGGER)
 
 
 def build_week(db: Path) -> dict:

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -124,8 +125,8 @@ def test_the_readme_sql_examples_run_on_the_seeds(db_path):
     tagger = Tagger(load_watchlist(SEEDS / "watchlist.toml"))
     manifest = load_manifest(SEEDS / "manifest.toml")
     articles = [read_seed(p, manifest.get(p.name)) for p in iter_seed_files(SEEDS)]
-    for article in articles:
-        article.mentions = tagger.tag(article.text)
+    articles = [replace(article, mentions=tuple(tagger.tag(article.text)))
+                for article in articles]
     with connect(db_path) as con:
         sync_entities(con, tagger.watchlist)
         load(con, articles)

@@ -20,8 +20,9 @@ from newswatch.warehouse.connection import connect
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-# Prefect's progress lines, which may surround the error line
-_PREFECT_LINE = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} \| (INFO|WARNING) ")
+# Prefect's progress lines, which may surround the error line (DEBUG too: a test
+# earlier in the same worker may have left the root logger at DEBUG)
+_PREFECT_LINE = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} \| (DEBUG|INFO|WARNING) ")
 
 
 def _in_process(capfd, monkeypatch, *args: str, env: dict[str, str] | None = None,

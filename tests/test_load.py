@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import duckdb
 import pytest
@@ -10,9 +11,9 @@ from conftest import load
 
 from newswatch.extractors.identity import article_id
 from newswatch.extractors.records import Article, Mention, Reject
-from newswatch.warehouse.bulk import SCAN_CACHE_BYTES, small_scan_cache
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.load import ARTICLE_COLUMNS, read_raw, record_rejects
+from newswatch.warehouse.load_tuning import SCAN_CACHE_BYTES, small_scan_cache
 
 
 def _article(name: str, text: str) -> Article:
@@ -65,8 +66,8 @@ def test_raw_text_is_kept_compressed_and_comes_back(db_path):
 
 def test_a_failing_batch_leaves_nothing_behind(db_path):
     good = _article("a.txt", "Kazakh news\nTokayev spoke.")
-    bad = _article("b.txt", "Kazakh view\nTokayev left.")
-    bad.text = None  # violates NOT NULL when the rows go in, after the story matching
+    # text None violates NOT NULL when the rows go in, after the story matching
+    bad = replace(_article("b.txt", "Kazakh view\nTokayev left."), text=None)
     with connect(db_path) as con:
         with pytest.raises((duckdb.Error, TypeError)):
             load(con, [good, bad])
@@ -202,7 +203,7 @@ def test_a_load_s_scans_of_the_warehouse_s_keys_keep_duckdb_s_cache_small(db_pat
 
 
 def test_a_memory_limit_duckdb_refuses_fails_alone_not_the_load_s_transaction(db_path, caplog):
-    from newswatch.warehouse.bulk import _set_memory_limit
+    from newswatch.warehouse.load_tuning import _set_memory_limit
 
     with connect(db_path) as con:
         con.begin()
@@ -216,9 +217,9 @@ def test_a_memory_limit_duckdb_refuses_fails_alone_not_the_load_s_transaction(db
 def test_the_scans_cache_is_never_set_above_the_limit_the_connection_was_opened_with(
         db_path, monkeypatch):
     # "48MB" is DuckDB's input form (10^6 bytes a MB), not the "45.7 MiB" it shows
-    from newswatch.warehouse import bulk
+    from newswatch.warehouse import load_tuning
 
-    monkeypatch.setattr(bulk, "SCAN_CACHE_BYTES", 64 * 2**20)
+    monkeypatch.setattr(load_tuning, "SCAN_CACHE_BYTES", 64 * 2**20)
     with connect(db_path, memory_limit="48MB") as con:
         with small_scan_cache(con):
             shown = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]

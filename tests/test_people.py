@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from functools import partial
 
 import pytest
@@ -136,7 +137,7 @@ def test_people_and_quotes_are_loaded_and_replaced_on_reprocess(db_path):
             == [("Alexander Cooley", "speech", True)]
         assert con.execute("SELECT speaker, quote FROM quotes").fetchall() == [
             ("Alexander Cooley", "The CSTO has always been viewed as a fig leaf for Russia")]
-        article.people, article.quotes = [], []
+        article = replace(article, people=(), quotes=())
         replace_articles(con, [article], story_article, partial(RecentStories().decide, con))
         assert con.execute("SELECT count(*) FROM person_mentions").fetchall() == [(0,)]
         assert con.execute("SELECT count(*) FROM quotes").fetchall() == [(0,)]

@@ -5,6 +5,7 @@ one event, a development, unrelated articles that share a country name)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -153,8 +154,7 @@ def test_held_articles_are_not_matched_again(db_path):
 
 
 def test_a_publication_date_in_the_future_is_a_page_s_mistake():
-    wrong = event("ferry_wire")
-    wrong.published_at = SEEN + timedelta(days=30)
+    wrong = replace(event("ferry_wire"), published_at=SEEN + timedelta(days=30))
     assert story_article("x", wrong, SEEN).published_at is None
     assert story_article("x", event("ferry_wire"), SEEN).published_at is not None
 

@@ -25,7 +25,7 @@ from newswatch.errors import (
     one_line,
 )
 
-from .bulk import remember_memory_limit
+from .load_tuning import remember_memory_limit
 from .migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def open_database(
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 2.0) * random.uniform(0.8, 1.2)
     try:
-        remember_memory_limit(con, memory_limit)  # for the loads' scans (bulk.small_scan_cache)
+        remember_memory_limit(con, memory_limit)  # for load_tuning.small_scan_cache
         if not read_only:
             migrate(con)
     except BaseException:

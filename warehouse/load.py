@@ -24,7 +24,8 @@ from newswatch.extractors.page_meta import disagree
 from newswatch.extractors.records import Article, Reject
 from newswatch.extractors.urls import canonical_url
 
-from .bulk import append, collector_paused, small_scan_cache, transaction
+from .bulk import append, transaction
+from .load_tuning import collector_paused, small_scan_cache
 from .stories import store_decisions
 
 if TYPE_CHECKING:

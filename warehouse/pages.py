@@ -18,8 +18,9 @@ import duckdb
 from newswatch.extractors.identity import article_id
 from newswatch.extractors.records import Article, Reject
 
-from .bulk import append, collector_paused, small_scan_cache, transaction
+from .bulk import append, transaction
 from .load import LoadResult, NewArticles, StoryRows, record_rejects, select_new, stage_articles
+from .load_tuning import collector_paused, small_scan_cache
 
 if TYPE_CHECKING:
     from newswatch.extractors.fetch import FetchResult
