@@ -45,7 +45,7 @@ fuzz: $(STAMP)
 
 ## bench: throughput of ingest urls against a bare loop (not part of make test): N pages, RUNS runs
 bench: $(STAMP)
-	$(PY) -m benchmarks.ingest_urls --n $(or $(N),2000) --runs $(or $(RUNS),3)
+	$(PY) -m benchmarks.ingest_urls --n $(or $(N),2000) --runs $(or $(RUNS),3) --corpus $(or $(CORPUS),real)
 
 ## bench-digest: one day's digest and a 100k-article load on a year of news (1M articles)
 bench-digest: $(STAMP)

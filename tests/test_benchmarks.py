@@ -12,7 +12,7 @@ import sys
 import time
 from datetime import timedelta
 
-from benchmarks import corpus, digest, ingest_urls
+from benchmarks import corpus, digest, ingest_urls, real_corpus
 from newswatch.stories.copies import Candidate, CopyIndex, best_copy
 from newswatch.warehouse.connection import connect
 from newswatch.worker import extract_and_tag, init_worker
@@ -35,6 +35,25 @@ def test_corpus_pages_are_distinct_articles_some_copies_some_with_entities():
         index.extend([Candidate(str(i), str(i), when, a.fingerprint)])
     # one page in ten is a syndicated copy of a recent page, found as such
     assert 0 < copies < n // 4
+
+
+def test_the_real_corpus_serves_its_pages_under_distinct_addresses_then_copies():
+    import httpx
+
+    pages = real_corpus.pages()
+    labels = [label for label, _, _ in pages]
+    assert len(pages) == 208 and labels.count("article") == 141
+    n = len(pages) + 3
+    with real_corpus.serve() as port:
+        urls = list(real_corpus.urls(port, n))
+        assert len(set(urls)) == n  # distinct addresses, copies included
+        with httpx.Client() as client:
+            first, copy = client.get(urls[2]), client.get(urls[len(pages) + 2])
+            missing = client.get(f"http://127.0.0.1:{port}/no-number")
+    assert first.status_code == copy.status_code == 200
+    assert first.content == copy.content == pages[2][2]  # the page again, as a copy
+    assert missing.status_code == 404
+    assert real_corpus.articles_among(n) == 141 + labels[:3].count("article")
 
 
 def test_digest_bench_builds_a_year_and_loads_into_it(tmp_path):
