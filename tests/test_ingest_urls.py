@@ -76,6 +76,13 @@ def test_pages_are_fetched_extracted_tagged_and_loaded(httpserver, db_path, loca
     assert _count(db_path, "SELECT count(*) FROM fetches WHERE article_id IS NOT NULL") == 3
     assert _count(db_path, "SELECT count(*) FROM raw_pages") == 4  # the 404 has no page
     with connect(db_path, read_only=True) as con:
+        # the bytes as served, packed while the batch waited for its load
+        stored = {url.rsplit("/", 1)[1]: (sha, size, zlib.decompress(packed)) for url, sha, size,
+                  packed in con.execute("SELECT url, sha256, raw_size, raw_zlib FROM raw_pages"
+                                        ).fetchall()}
+        for page in pages:
+            raw = page.read_bytes()
+            assert stored[page.stem] == (hashlib.sha256(raw).hexdigest(), len(raw), raw)
         rejects = dict(con.execute("SELECT reason, stage FROM rejects").fetchall())
         mentions_ok = con.execute(
             "SELECT bool_and(substr(a.text, m.start_char + 1, m.end_char - m.start_char)"

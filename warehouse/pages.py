@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,15 @@ if TYPE_CHECKING:
     from newswatch.extractors.fetch import FetchResult
 
 
+@dataclass(frozen=True)
+class PackedRaw:
+    """A fetched page's bytes as raw_pages stores them: compressed, with their hash."""
+
+    sha256: str
+    size: int
+    zlib: bytes
+
+
 @dataclass
 class Page:
     """One URL of a batch: how its fetch went and what extraction made of it."""
@@ -33,6 +42,19 @@ class Page:
     fetch: FetchResult
     article: Article | None = None        # tagged, when the page is an article
     reject: Reject | None = None          # why it is not, when it is not
+    packed: PackedRaw | None = None       # the raw bytes, once `pack` took them from `fetch`
+
+
+def pack(page: Page) -> Page:
+    """The page as a batch holds it until its load: the decoded HTML dropped and the
+    raw bytes compressed (as raw_pages stores them; the load would compress them
+    anyway). Real pages average 190 KB, several times that decoded: a batch waiting
+    for its load held about 1 MB a page, now about 40 KB."""
+    fetch = replace(page.fetch, html=None, raw=None)
+    raw = page.fetch.raw
+    packed = PackedRaw(hashlib.sha256(raw).hexdigest(), len(raw), zlib.compress(raw, 6)) \
+        if raw else page.packed
+    return Page(fetch, page.article, page.reject, packed)
 
 
 @dataclass
@@ -84,20 +106,21 @@ def stage_pages(
         aid = article_id(page.article) if page.article is not None else None
         fetch_rows += _fetch_rows(page.fetch, aid if aid in held else None)
     result.fetches = append(con, "fetches", fetch_rows)
-    result.raw_pages = append(con, "raw_pages", [_raw_row(sha, f) for sha, f in raw])
+    result.raw_pages = append(con, "raw_pages", [_raw_row(f, r) for f, r in raw])
     result.rejects = record_rejects(con, [p.reject for p in pages if p.reject], now=now)
     return result
 
 
 def _new_raw_pages(con: duckdb.DuckDBPyConnection,
-                   pages: Sequence[Page]) -> list[tuple[str, FetchResult]]:
-    """(sha256, fetch) of the batch's raw pages the warehouse does not hold yet:
+                   pages: Sequence[Page]) -> list[tuple[FetchResult, PackedRaw]]:
+    """(fetch, raw) of the batch's raw pages the warehouse does not hold yet:
     a page's unchanged version (the same bytes from the same URL) is kept once."""
-    first: dict[tuple[str, str], FetchResult] = {}
+    first: dict[tuple[str, str], tuple[FetchResult, PackedRaw]] = {}
     for page in pages:
-        if page.fetch.raw:
-            first.setdefault((page.fetch.url, hashlib.sha256(page.fetch.raw).hexdigest()),
-                             page.fetch)
+        if page.packed is None and page.fetch.raw:
+            page = pack(page)
+        if page.packed is not None:
+            first.setdefault((page.fetch.url, page.packed.sha256), (page.fetch, page.packed))
     if not first:
         return []
     con.execute("CREATE TEMP TABLE stage_raw_keys (url VARCHAR, sha256 VARCHAR)")
@@ -108,12 +131,12 @@ def _new_raw_pages(con: duckdb.DuckDBPyConnection,
             " (SELECT 1 FROM raw_pages r WHERE r.url = s.url AND r.sha256 = s.sha256)"
         ).fetchall())
     con.execute("DROP TABLE stage_raw_keys")
-    return [(sha, f) for (url, sha), f in first.items() if (url, sha) not in held]
+    return [found for key, found in first.items() if key not in held]
 
 
-def _raw_row(sha256: str, f: FetchResult) -> tuple:
-    return (f.url, f.final_url, sha256, f.encoding, f.content_type, len(f.raw),
-            zlib.compress(f.raw, 6), f.fetched_at)
+def _raw_row(f: FetchResult, raw: PackedRaw) -> tuple:
+    return (f.url, f.final_url, raw.sha256, f.encoding, f.content_type, raw.size, raw.zlib,
+            f.fetched_at)
 
 
 def _fetch_rows(f: FetchResult, article: str | None) -> list[tuple]:
