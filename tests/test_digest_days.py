@@ -11,7 +11,7 @@ from digest_week import DAY, TZ, build_week, seed
 
 from newswatch.extractors.records import Article
 from newswatch.warehouse.connection import connect
-from newswatch.warehouse.digest import stories
+from newswatch.warehouse.digest import new_articles, stories
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,29 @@ def test_the_digest_counts_stories_as_the_warehouse_does(week):
     # an entry gathers every article of its story that day: each is in exactly one
     reported = [r.link for s in digest.stories for r in s.reports]
     assert sorted(reported) == sorted(a.url for a in week["on_day"])
+
+
+@pytest.mark.parametrize("day_of", ["first_seen", "published"])
+def test_the_day_s_articles_are_the_digest_macros_rows(week, day_of):
+    # new_articles adds up one scan of mentions; the macros analysts query, and the
+    # plain joins over mentions, must say the same: order, counts, weights, entities
+    args = [DAY, TZ, day_of]
+    with connect(week["db"], read_only=True) as con:
+        articles = new_articles(con, DAY, TZ, day_of)
+        macro = con.execute("SELECT article_id, mentions, weight FROM digest_new_articles(?, ?,"
+                            " day_of := ?)", args).fetchall()
+        entities = con.execute("SELECT article_id, name, mentions FROM"
+                               " digest_article_entities(?, ?, day_of := ?)", args).fetchall()
+        spans = con.execute(
+            "SELECT m.article_id, m.entity_id, m.start_char, m.end_char FROM mentions m"
+            " JOIN digest_day_articles(?, ?, day_of := ?) USING (article_id)"
+            " ORDER BY m.article_id, m.start_char", args).fetchall()
+    assert len(articles) >= 5
+    assert [(a.article_id, a.mentions, a.weight) for a in articles] == macro
+    assert [(a.article_id, n, c) for a in sorted(articles, key=lambda a: a.article_id)
+            for n, c in a.entities] == entities
+    assert [(a.article_id, m.entity_id, m.start_char, m.end_char)
+            for a in sorted(articles, key=lambda a: a.article_id) for m in a.spans] == spans
 
 
 @pytest.mark.parametrize("day_of", ["first_seen", "published"])
