@@ -318,15 +318,19 @@ def report(n: int, results: dict[str, list[dict]]) -> None:
     runs = len(results["bare"])
     print(f"ingest urls: {n} pages from 127.0.0.1, {runs} run(s) each, medians,"
           f" {os.cpu_count()} cores")
-    print(f"  {'pages/s':12s} {'bare loop':>10s} {'pipeline':>10s} {'pipeline/bare':>14s}")
-    rates = {mode: {stage: statistics.median(n / r["stages"][stage] for r in rs)
-                    for stage in STAGES} for mode, rs in results.items()}
+    print(f"  {'pages/s':12s} {'bare loop':>10s} {'pipeline':>10s} {'pipeline/bare':>14s}"
+          f"   {'seconds: bare':>13s} {'pipeline':>9s}")
+    seconds = {mode: {stage: statistics.median(r["stages"][stage] for r in rs)
+                      for stage in STAGES} for mode, rs in results.items()}
     for stage in STAGES:
-        bare, pipe = rates["bare"][stage], rates["pipeline"][stage]
-        print(f"  {stage:12s} {bare:10.1f} {pipe:10.1f} {pipe / bare:14.2f}")
-    ends = {mode: n / statistics.median(r["seconds"] for r in rs) for mode, rs in results.items()}
-    print(f"  {'end to end':12s} {ends['bare']:10.1f} {ends['pipeline']:10.1f}"
-          f" {ends['pipeline'] / ends['bare']:14.2f}")
+        bare, pipe = seconds["bare"][stage], seconds["pipeline"][stage]
+        print(f"  {stage:12s} {n / bare:10.1f} {n / pipe:10.1f} {bare / pipe:14.2f}"
+              f"   {bare:13.1f} {pipe:9.1f}")
+    ends = {mode: statistics.median(r["seconds"] for r in rs) for mode, rs in results.items()}
+    print(f"  {'end to end':12s} {n / ends['bare']:10.1f} {n / ends['pipeline']:10.1f}"
+          f" {ends['bare'] / ends['pipeline']:14.2f}   {ends['bare']:13.1f}"
+          f" {ends['pipeline']:9.1f}")
+    ends = {mode: n / s for mode, s in ends.items()}  # pages/s, for the lines below
     peaks = {mode: max(r["peak_mb"] for r in rs) for mode, rs in results.items()}
     print(f"  {'peak MB':12s} {peaks['bare']:10.0f} {peaks['pipeline']:10.0f}"
           "   (largest over the runs, whole process tree)")
