@@ -101,8 +101,10 @@ class Settings(BaseSettings):
     # default, 80% of RAM). Compacting merges row groups: it rewrites a table's last
     # one whole (up to 122,880 articles), caching every block it touches; uncapped,
     # that grew with the warehouse (+250 MB at 10,000 articles). Capped, DuckDB
-    # evicts and spills: loads took no longer at 48MB.
-    load_memory_limit: str | None = "48MB"
+    # evicts and spills: loads took no longer at 48MB. But a batch of 500 real pages
+    # holds 35-45 MB uncommitted (their compressed HTML ~20 MB), which does not spill:
+    # at 48MB a 10,000-page run of real pages failed in a load.
+    load_memory_limit: str | None = "128MB"
     # Polling: the sources file (None = sources.toml in the seeds folder), how
     # often the schedule polls, and what a first poll of a new source takes.
     sources: Path | None = None

@@ -64,12 +64,12 @@ def test_a_load_can_cap_duckdb_s_memory(db_path):
     from newswatch.config import load_settings
 
     limit = load_settings().load_memory_limit
-    assert limit == "48MB"
+    assert limit == "128MB"
     with connect(db_path, memory_limit=limit) as con:
         capped = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     with connect(db_path) as con:
         default = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    assert capped in ("48.0 MiB", "45.7 MiB") and capped != default
+    assert capped in ("128.0 MiB", "122.0 MiB") and capped != default
 
 
 def test_a_load_connection_writes_its_commit_into_the_file_not_the_log(db_path):
