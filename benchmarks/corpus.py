@@ -15,7 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -106,18 +106,25 @@ def make_page(i: int) -> str:
     return _STANDFIRST.sub(lambda m: m.group(1) + paragraphs[0][:120] + "</p>", html)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class PageHandler(BaseHTTPRequestHandler):
+    """Serves robots.txt (allow all) and what `page` finds for a path; 404 else."""
+
     protocol_version = "HTTP/1.1"  # keep-alive, as news sites do
     pages: dict[str, bytes] = {}
 
+    def page(self, path: str) -> tuple[bytes, str] | None:
+        """(body, content type) served at `path`, None if nothing is."""
+        if path in self.pages:
+            return self.pages[path], "text/html; charset=utf-8"
+        return None
+
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
         if self.path == "/robots.txt":
-            body, ctype = b"User-agent: *\nAllow: /\n", "text/plain"
-        elif self.path in self.pages:
-            body, ctype = self.pages[self.path], "text/html; charset=utf-8"
-        else:
+            found = b"User-agent: *\nAllow: /\n", "text/plain"
+        elif (found := self.page(self.path)) is None:
             self.send_error(404)
             return
+        body, ctype = found
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -128,9 +135,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def _run_server(n: int, ports: multiprocessing.Queue) -> None:
-    pages = {f"/news/{i}": make_page(i).encode("utf-8") for i in range(n)}
-    handler = type("Handler", (_Handler,), {"pages": pages})
+def run_server(handler: type[PageHandler], ports: multiprocessing.Queue) -> None:
+    """Serve with `handler` on a free port of 127.0.0.1, put in `ports`."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     ports.put(server.server_address[1])
@@ -138,16 +144,27 @@ def _run_server(n: int, ports: multiprocessing.Queue) -> None:
 
 
 @contextmanager
-def serve(n: int) -> Iterator[list[str]]:
-    """Serve n pages on 127.0.0.1 from another process (the web is not in our
-    process either); yields their URLs."""
+def serving(target: Callable[..., None], *args: object) -> Iterator[int]:
+    """Run `target(*args, ports)` (which calls run_server) in another process (the
+    web is not in our process either); yields the port it serves on."""
     context = multiprocessing.get_context("spawn")
     ports = context.Queue()
-    server = context.Process(target=_run_server, args=(n, ports), daemon=True)
+    server = context.Process(target=target, args=(*args, ports), daemon=True)
     server.start()
     try:
-        port = ports.get(timeout=120)
-        yield [f"http://127.0.0.1:{port}/news/{i}" for i in range(n)]
+        yield ports.get(timeout=120)
     finally:
         server.terminate()
         server.join(10)
+
+
+def _run_server(n: int, ports: multiprocessing.Queue) -> None:
+    pages = {f"/news/{i}": make_page(i).encode("utf-8") for i in range(n)}
+    run_server(type("Handler", (PageHandler,), {"pages": pages}), ports)
+
+
+@contextmanager
+def serve(n: int) -> Iterator[list[str]]:
+    """Serve n pages on 127.0.0.1 from another process; yields their URLs."""
+    with serving(_run_server, n) as port:
+        yield [f"http://127.0.0.1:{port}/news/{i}" for i in range(n)]

@@ -21,9 +21,10 @@ import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from benchmarks.corpus import PageHandler, run_server, serving
 
 HERE = Path(__file__).resolve().parent
 ARCHIVE = HERE / "corpus" / "real_pages.tar.xz"
@@ -64,47 +65,21 @@ def articles_among(n: int) -> int:
     return sum(page_for(i)[0] == "article" for i in range(n))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as news sites do
-
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-        parts = urlsplit(self.path)
-        number = parse_qs(parts.query).get("nw", [""])[0]
-        if parts.path == "/robots.txt":
-            body, ctype = b"User-agent: *\nAllow: /\n", "text/plain"
-        elif number.isdigit():  # (the path as the client quoted it: not compared)
-            # no charset in the header: the page's own <meta> says it, as on many sites
-            body, ctype = page_for(int(number))[2], "text/html"
-        else:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+class _Handler(PageHandler):
+    def page(self, path: str) -> tuple[bytes, str] | None:
+        # request i by its number (the path as the client quoted it is not compared);
+        # no charset in the header: the page's own <meta> says it, as on many sites
+        number = parse_qs(urlsplit(path).query).get("nw", [""])[0]
+        return (page_for(int(number))[2], "text/html") if number.isdigit() else None
 
 
 def _run_server(ports: multiprocessing.Queue) -> None:
     pages()  # read the archive before the first request
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    ports.put(server.server_address[1])
-    server.serve_forever()
+    run_server(_Handler, ports)
 
 
 @contextmanager
 def serve() -> Iterator[int]:
     """Serve the corpus on 127.0.0.1 from another process; yields its port."""
-    context = multiprocessing.get_context("spawn")
-    ports = context.Queue()
-    server = context.Process(target=_run_server, args=(ports,), daemon=True)
-    server.start()
-    try:
-        yield ports.get(timeout=120)
-    finally:
-        server.terminate()
-        server.join(10)
+    with serving(_run_server) as port:
+        yield port
