@@ -74,7 +74,8 @@ def build(path: Path, articles: int, mentions: int) -> None:
         con.execute(f"""
             INSERT INTO mentions
             SELECT aid(floor(j / {per})::BIGINT), e.entity_id, e.name,
-                   s, s + length(e.name), 'A sentence that names ' || e.name || '.'
+                   s, s + length(e.name), 'A sentence that names ' || e.name || '.',
+                   TIMESTAMPTZ '{start.isoformat()}' + to_seconds(floor(j / {per}) * {step})
             FROM (SELECT j, (hash(j) % 1600)::INTEGER AS s,
                          least(floor(-ln(1 - (hash(j, 1) % 1000000) / 1000000.0) * 6),
                                {len(entities) - 1})::INTEGER AS k
@@ -112,15 +113,26 @@ def build(path: Path, articles: int, mentions: int) -> None:
         con.execute("CHECKPOINT")
 
 
-def time_digest(path: Path, day: date) -> tuple[float, int, int]:
-    """Seconds to build one day's digest data; (seconds, articles, entities)."""
+def time_digest(path: Path, day: date) -> tuple[float, float, int, int]:
+    """Seconds to build one day's digest data and to answer its stories and counts by
+    plain SQL joins (benchmarks/digest_reference.py), checked equal; (digest seconds,
+    plain seconds, articles, entities)."""
+    from benchmarks.digest_reference import digest_answers, plain_answers, plain_attention
     from newswatch.warehouse.connection import connect
     from newswatch.warehouse.digest import digest_data
 
     with connect(path, read_only=True) as con:
         started = time.perf_counter()
         data = digest_data(con, day, TZ)  # what the digest flow reads: articles, attention, names
-        return time.perf_counter() - started, len(data.articles), len(data.attention)
+        seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        plain = plain_answers(con, day, TZ)
+        plain_seconds = time.perf_counter() - started
+        attention = plain_attention(con, day, TZ)
+    if digest_answers(data.stories, data.articles) != plain or attention != sorted(
+            (a.entity_id, a.today, a.trailing_mean) for a in data.attention):
+        raise SystemExit("digest_data and the plain SQL disagree on the day")
+    return seconds, plain_seconds, len(data.articles), len(data.attention)
 
 
 def synthetic_articles(n: int, seed: int, now: datetime) -> list:
@@ -214,12 +226,17 @@ def main() -> None:
         with connect(path):  # a kept warehouse gets the migrations added since it was built
             pass
         day = (END - timedelta(days=1)).date()
-        digest = [time_digest(path, day) for _ in range(args.runs)]
-        _, found, focus = digest[0]
+        # the digest takes a fraction of a second: more runs for a steadier median
+        digest = [time_digest(path, day) for _ in range(max(args.runs, 7))]
+        _, _, found, focus = digest[0]
+        seconds = statistics.median(d[0] for d in digest)
+        plain = statistics.median(d[1] for d in digest)
         print(f"  one day's digest data ({day}, {found} articles, {focus} entities):"
-              f" {statistics.median(d[0] for d in digest):.3f} s"
-              f" (runs: {', '.join(f'{d[0]:.3f}' for d in digest)})")
-        for batch in args.batch:
+              f" {seconds:.3f} s (runs: {', '.join(f'{d[0]:.3f}' for d in digest)});"
+              f" its stories and counts by plain SQL joins: {plain:.3f} s"
+              f" (runs: {', '.join(f'{d[1]:.3f}' for d in digest)}), same answers;"
+              f" digest / plain {seconds / plain:.2f}")
+        for batch in args.batch if args.load else ():  # --load 0: the digest alone
             loads = [time_load(path, args.load, batch, seed) for seed in range(args.runs)]
             seconds = statistics.median(s for s, _, _ in loads)
             print(f"  loading {args.load:,} articles with {10 * args.load:,} mentions in batches"

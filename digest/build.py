@@ -51,14 +51,14 @@ def _entry(row: DigestStoryRow, group: Sequence[DigestArticle], zone: ZoneInfo,
         outlet=lead.outlet,
         link=safe_link(lead.url),
         source_label=_label(lead.url, lead.seed_file),
-        published_at=lead.published_at,
-        first_seen_at=lead.first_seen_at,
+        published_at=_local(lead.published_at, zone),
+        first_seen_at=lead.first_seen_at.astimezone(zone),
         summary=summary,
         mentions=sum(a.mentions for a in group),
         entities=sorted(entities.items(), key=lambda kv: (-kv[1], kv[0])),
         reports=[Report(a.outlet or "unknown outlet", a.title or _first_words(a.text),
                         safe_link(a.url), _label(a.url, a.seed_file), a.relation == "copy",
-                        a.published_at) for a in group],
+                        _local(a.published_at, zone)) for a in group],
         development=row.development,
         began=row.began_at.astimezone(zone).date() if row.development else None,
         began_title=first.title if first else None,
@@ -114,6 +114,12 @@ def _quote(group: Sequence[DigestArticle], shown: str) -> tuple[str, str] | None
             if " ".join(words.split()) not in flat:
                 return speaker, words
     return None
+
+
+def _local(at: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A time as the digest's reader keeps it: in the digest's time zone (the
+    warehouse hands times over in UTC)."""
+    return at.astimezone(zone) if at is not None else None
 
 
 def _first_words(text: str, n: int = 12) -> str:

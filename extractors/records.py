@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,16 @@ class Mention:
     start_char: int
     end_char: int
     sentence: str
+    form: str = "name"
+
+
+class Span(NamedTuple):
+    """Where a text names a watched entity, as the digest reads a mention back: its
+    entity and offsets (a tuple: the digest of a busy day reads tens of thousands)."""
+
+    entity_id: str
+    start_char: int
+    end_char: int
     form: str = "name"
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .records import Mention
+from .records import Mention, Span
 from .sentences import sentence_spans
 
 _MIN_WORDS = 8
 
 
 def summarize(
-    text: str, mentions: Sequence[Mention] = (), n: int = 2, title: str | None = None
+    text: str, mentions: Sequence[Mention | Span] = (), n: int = 2, title: str | None = None
 ) -> str:
     """The `n` most telling sentences of `text`, in text order."""
     spans = [

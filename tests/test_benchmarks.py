@@ -64,7 +64,11 @@ def test_digest_bench_builds_a_year_and_loads_into_it(tmp_path):
                            ).fetchall() == [(3650, 3650)]
         assert con.execute("SELECT count(*) FROM mentions m JOIN articles USING (article_id)"
                            ).fetchall() == [(36500,)]
-    _, found, focus = digest.time_digest(path, (digest.END - timedelta(days=1)).date())
+        # 017: each mention carries its article's first_seen_at, as loads write them
+        assert con.execute("SELECT count(*) FROM mentions m JOIN articles a USING (article_id)"
+                           " WHERE m.first_seen_at = a.first_seen_at").fetchall() == [(36500,)]
+    # time_digest checks digest_data against plain SQL (it exits when they disagree)
+    _, _, found, focus = digest.time_digest(path, (digest.END - timedelta(days=1)).date())
     assert 8 <= found <= 12 and focus > 0
     _, held, compacted = digest.time_load(path, 30, 10, seed=1)
     assert held == 3650 + 30 and compacted > 0

@@ -11,7 +11,7 @@ from digest_week import DAY, TZ, build_week, seed
 
 from newswatch.extractors.records import Article
 from newswatch.warehouse.connection import connect
-from newswatch.warehouse.digest import new_articles, stories
+from newswatch.warehouse.digest import digest_data, new_articles, stories
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,22 @@ def test_the_day_s_articles_are_the_digest_macros_rows(week, day_of):
             for n, c in a.entities] == entities
     assert [(a.article_id, m.entity_id, m.start_char, m.end_char)
             for a in sorted(articles, key=lambda a: a.article_id) for m in a.spans] == spans
+
+
+@pytest.mark.parametrize("day_of", ["first_seen", "published"])
+def test_the_digest_s_stories_and_counts_are_the_plain_sql_s(week, day_of):
+    # digest_data reads the day's mentions by their own first_seen_at (017) and adds
+    # them up in Python; plain joins of articles, mentions and entities must agree
+    from benchmarks.digest_reference import digest_answers, plain_answers, plain_attention
+
+    with connect(week["db"], read_only=True) as con:
+        data = digest_data(con, DAY, TZ, day_of)
+        plain = plain_answers(con, DAY, TZ, day_of)
+        attention = plain_attention(con, DAY, TZ, day_of)
+    assert len(plain[0]) >= 2 and len(plain[1]) >= 5
+    assert digest_answers(data.stories, data.articles) == plain
+    assert any(a.trailing_mean for a in data.attention) and len(attention) >= 3
+    assert sorted((a.entity_id, a.today, a.trailing_mean) for a in data.attention) == attention
 
 
 @pytest.mark.parametrize("day_of", ["first_seen", "published"])

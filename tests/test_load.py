@@ -224,3 +224,32 @@ def test_the_scans_cache_is_never_set_above_the_limit_the_connection_was_opened_
         with small_scan_cache(con):
             shown = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     assert shown == "45.7 MiB"
+
+
+def test_mentions_carry_their_article_s_first_seen_at_through_loads_and_reprocessing(db_path):
+    # 017: the digest finds a day's mentions by this column alone, so it must be the
+    # article's, also after reprocessing replaces them (later, at another time)
+    from datetime import UTC, datetime
+    from functools import partial
+
+    from newswatch.flows.stories import RecentStories, story_article
+    from newswatch.warehouse.reprocess import replace_articles
+
+    first = _article("a.txt", "Tokayev spoke\n\nTokayev said more.")
+    second = _article("b.txt", "Later Tokayev news\n\nTokayev again.")
+    seen = [datetime(2026, 11, 2, 8, tzinfo=UTC), datetime(2026, 11, 3, 9, tzinfo=UTC)]
+    with connect(db_path) as con:
+        load(con, [first], now=seen[0])
+        load(con, [second], now=seen[1])
+        mismatched = ("SELECT count(*) FROM mentions m JOIN articles a USING (article_id)"
+                      " WHERE m.first_seen_at IS DISTINCT FROM a.first_seen_at")
+        assert con.execute("SELECT DISTINCT first_seen_at FROM mentions ORDER BY 1"
+                           ).fetchall() == [(t,) for t in seen]
+        assert con.execute(mismatched).fetchall() == [(0,)]
+        retold = replace(first, text=first.text + " Tokayev, once more.", mentions=(
+            *first.mentions, Mention("tokayev", "Tokayev", 34, 41, "the sentence")))
+        replace_articles(con, [retold], story_article, partial(RecentStories().decide, con),
+                         now=datetime(2026, 11, 5, tzinfo=UTC))
+        assert con.execute("SELECT count(*) FROM mentions WHERE first_seen_at = ?",
+                           [seen[0]]).fetchall() == [(2,)]
+        assert con.execute(mismatched).fetchall() == [(0,)]

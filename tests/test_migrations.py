@@ -61,6 +61,7 @@ def test_011_and_012_keep_a_warehouse_s_rows_and_drop_only_the_key_indexes(tmp_p
     con.execute("INSERT INTO articles VALUES ('a1', 'https://x.example/1', NULL, NULL, 'T',"
                 " 'X', NULL, NULL, TIMESTAMPTZ '2026-11-01 08:00+00', 'en', 'Text.', 'h1', 'a1')")
     con.execute("INSERT INTO article_fingerprints VALUES ('a1', -5, [1, 2], ['csto'], [2])")
+    con.execute("INSERT INTO mentions VALUES ('a1', 'csto', 'CSTO', 0, 4, 'CSTO.')")
     keys = ("SELECT count(*) FROM duckdb_constraints() WHERE table_name IN"
             " ('articles', 'article_fingerprints') AND constraint_type = 'PRIMARY KEY'")
     assert con.execute(keys).fetchall() == [(2,)]
@@ -75,6 +76,9 @@ def test_011_and_012_keep_a_warehouse_s_rows_and_drop_only_the_key_indexes(tmp_p
     # 016: an old article's date has no known source; none at all reads as first_seen
     assert con.execute("SELECT published_source, dates_disagree FROM articles").fetchall() == [
         ("first_seen", None)]
+    # 017: a mention carries its article's first_seen_at
+    assert con.execute("SELECT article_id, first_seen_at FROM mentions").fetchall() == [
+        ("a1", datetime(2026, 11, 1, 8, tzinfo=UTC))]
     con.close()
 
 

@@ -87,13 +87,18 @@ def date_rows(dated: dict[str, Dating]) -> list[tuple]:
     return [(aid, source, at) for aid, d in dated.items() for source, at in d.seen]
 
 
-def child_rows(aid: str, article: Article) -> dict[str, list[tuple]]:
+def child_rows(aid: str, article: Article, first_seen_at: datetime) -> dict[str, list[tuple]]:
     """The rows of one article in each of CHILD_TABLES (its mentions, demonyms,
-    people and quotes), for the first load and for reprocessing alike."""
+    people and quotes), for the first load and for reprocessing alike; a mention
+    carries the article's `first_seen_at` (017: a day's are read by time)."""
     rows: dict[str, list[tuple]] = {table: [] for table in CHILD_TABLES}
     for m in article.mentions:
-        table = "mentions" if m.form == "name" else "demonym_mentions"
-        rows[table].append((aid, m.entity_id, m.surface, m.start_char, m.end_char, m.sentence))
+        if m.form == "name":
+            rows["mentions"].append((aid, m.entity_id, m.surface, m.start_char, m.end_char,
+                                     m.sentence, first_seen_at))
+        else:
+            rows["demonym_mentions"].append((aid, m.entity_id, m.surface, m.start_char,
+                                             m.end_char, m.sentence))
     rows["person_mentions"] = [(aid, p.name, p.surface, p.start_char, p.end_char, p.sentence,
                                 p.cue, p.near_watched) for p in article.people]
     rows["quotes"] = [(aid, q.speaker, q.text, q.start_char, q.end_char, q.score)
@@ -231,7 +236,7 @@ def stage_articles(
         if raw_kind is not None:
             raw = article.raw.encode("utf-8")
             raw_rows.append((aid, raw_kind, encoding, len(raw), zlib.compress(raw, 6), now))
-        for table, rows in child_rows(aid, article).items():
+        for table, rows in child_rows(aid, article, now).items():
             children[table] += rows
     append(con, "articles", article_rows)
     append(con, "article_dates", date_rows(dated))

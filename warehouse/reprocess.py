@@ -98,9 +98,10 @@ def replace_articles(
     result = ReplaceResult()
     by_id = {article_id(a): a for a in articles}
     with transaction(con):
-        held = {r[0]: r[1] for r in con.execute(
-            "SELECT article_id, content_hash FROM articles WHERE article_id IN"
+        first_seen = {r[0]: r[1] for r in con.execute(
+            "SELECT article_id, first_seen_at FROM articles WHERE article_id IN"
             " (SELECT unnest(?::VARCHAR[]))", [list(by_id)]).fetchall()} if by_id else {}
+        held = set(first_seen)
         rows: list[tuple] = []
         children: dict[str, list[tuple]] = {table: [] for table in CHILD_TABLES}
         dated = date_articles(con, [(aid, a) for aid, a in by_id.items() if aid in held])
@@ -108,7 +109,7 @@ def replace_articles(
             a = by_id[aid]
             rows.append((aid, a.canonical_url, a.title, a.outlet, a.author, d.published_at,
                          a.language, a.text, content_hash(a.text), d.source, d.disagree))
-            for table, new_rows in child_rows(aid, a).items():
+            for table, new_rows in child_rows(aid, a, first_seen[aid]).items():
                 children[table] += new_rows
         if rows:
             con.execute("CREATE TEMP TABLE stage_replace (article_id VARCHAR, canonical_url"
@@ -141,9 +142,6 @@ def replace_articles(
             for table in ("article_fingerprints", "article_terms"):
                 con.execute(f"DELETE FROM {table} WHERE article_id IN"
                             " (SELECT article_id FROM stage_replace)")
-            first_seen = dict(con.execute(
-                "SELECT article_id, first_seen_at FROM articles WHERE article_id IN"
-                " (SELECT article_id FROM stage_replace)").fetchall())
             store_features(con, [features(aid, by_id[aid], first_seen[aid])
                                  for aid, *_ in rows])
             con.execute("DROP TABLE stage_replace")
