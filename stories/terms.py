@@ -212,7 +212,7 @@ class _Memo(dict):
 _folded = _Memo()
 
 
-def _term_commonness(term: str, label: str, common: dict[str, float]) -> float:
+def _term_commonness(term: str, label: str, common: _Commonness) -> float:
     if term[0] == "#":  # days of the month, ages and years are everywhere; 121 or 5.50 not
         number = float(term[1:].replace(",", "")) if term[1:].replace(".", "", 1).isdigit() \
             else 1000.0
@@ -261,8 +261,28 @@ def _languages() -> frozenset[str]:
     return frozenset(available_languages("small"))
 
 
+class _Commonness:
+    """How common each word of a language's list is, found by the word's hash: two
+    sorted arrays, 16 bytes a word, where a dict of str and float took about 120
+    (an extraction worker that met 21 languages held 99 MB of them)."""
+
+    __slots__ = ("_hashes", "_values")
+
+    def __init__(self, words: dict[str, float]):
+        hashes = np.fromiter(map(term_hash, words), np.int64, len(words))
+        order = np.argsort(hashes)
+        self._hashes = hashes[order]
+        self._values = np.fromiter(words.values(), np.float64, len(words))[order]
+
+    def get(self, word: str, default: float = 0.0) -> float:
+        h = _hashed[word]
+        i = self._hashes.searchsorted(h)
+        return float(self._values[i]) if i < len(self._hashes) and self._hashes[i] == h \
+            else default
+
+
 @cache
-def _commonness(language: str) -> dict[str, float]:
+def _commonness(language: str) -> _Commonness:
     """The share of typical articles that hold each (folded) word of wordfreq's
     small list for `language` (words under one in a million are not listed: rare).
     (Leaving out the words under one article in 500 saved 5 MB a language and
@@ -272,7 +292,8 @@ def _commonness(language: str) -> dict[str, float]:
         share = 10 ** (-minus_cb / 100)
         for word in bucket:
             frequency[_fold(word)] += share
-    return {word: 1 - math.exp(-_TYPICAL_WORDS * f) for word, f in frequency.items()}
+    return _Commonness({word: 1 - math.exp(-_TYPICAL_WORDS * f)
+                        for word, f in frequency.items()})
 
 
 def _buckets(language: str, down_to: int | None = None) -> list[list[str]]:

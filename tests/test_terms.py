@@ -107,3 +107,21 @@ def test_a_page_s_language_is_told_by_its_words_whatever_its_label():
 def test_small_numbers_and_years_weigh_less_than_telling_ones():
     terms = _by_label(article_terms(None, "On 23 May 2018 the bid rose to $121 billion."))
     assert terms["23"][1] > terms["2018"][1] > terms["121"][1] == 0.0
+
+
+def test_a_language_s_commonness_is_two_small_arrays_that_answer_like_the_word_list():
+    # a worker meets tens of languages: each list is kept as hashes and values
+    # (16 bytes a word), not as a dict of strings (about 120)
+    from wordfreq import word_frequency
+
+    from newswatch.stories.terms import _commonness
+
+    common = _commonness("de")
+    assert len(common._hashes) > 20_000
+    assert common._hashes.nbytes + common._values.nbytes < 20 * len(common._hashes)
+    assert common.get("und") > 0.99 > common.get("bundestag") > 0.0
+    assert common.get("qxzvwk") == 0.0 and common.get("qxzvwk", 0.5) == 0.5
+    # the more frequent a word in the language, the more common
+    words = sorted(("haus", "regierung", "bundestag", "und"),
+                   key=lambda w: word_frequency(w, "de"))
+    assert [common.get(w) for w in words] == sorted(common.get(w) for w in words)
