@@ -57,6 +57,9 @@ STAGES = ("fetch", "extract", "tag", "load")
 ROLES = ("run", "server", "workers")  # the processes of a run, for peak memory
 
 
+URL_FILE = "urls.txt"  # the run's addresses, in its working directory
+
+
 def _urls(port: int, n: int) -> Iterator[str]:
     """The first n URLs of the corpus this benchmark serves (the parent's choice,
     passed to each run in BENCH_CORPUS)."""
@@ -87,9 +90,7 @@ def run_pipeline(port: int, n: int, workdir: Path) -> dict:
     from newswatch.flows.ingest_urls import ingest_urls
 
     # as `newswatch ingest urls --file` runs: the flow reads the file (no list here)
-    url_file = workdir / "urls.txt"
-    with url_file.open("w", encoding="utf-8") as out:
-        out.writelines(f"{url}\n" for url in _urls(port, n))
+    url_file = workdir / URL_FILE
 
     @flow
     async def warm_up() -> None:  # starts Prefect's embedded API before the clock
@@ -290,6 +291,10 @@ def _last_json(child: subprocess.Popen, mode: str) -> dict:
 
 def _one(mode: str, port: int, n: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
+        # written here: the runs measured do not hold the corpus (its addresses are
+        # known by reading the whole archive)
+        with (Path(tmp) / URL_FILE).open("w", encoding="utf-8") as out:
+            out.writelines(f"{url}\n" for url in _urls(port, n))
         child = _child(mode, port, n, tmp)
         peak, done = 0.0, threading.Event()
         peaks = dict.fromkeys(ROLES, 0.0)  # each role's own peak
@@ -370,7 +375,8 @@ def main() -> None:
         if args.child == "pipeline":
             print(json.dumps(run_pipeline(args.port, args.n, args.workdir)))
         else:
-            print(json.dumps(run_bare(list(_urls(args.port, args.n)), args.workdir)))
+            urls = (args.workdir / URL_FILE).read_text(encoding="utf-8").split()
+            print(json.dumps(run_bare(urls, args.workdir)))
         return
     os.environ["BENCH_CORPUS"] = args.corpus
     results: dict[str, list[dict]] = {"bare": [], "pipeline": []}

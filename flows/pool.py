@@ -28,6 +28,8 @@ class ExtractionPool:
         self._workers = max(1, min(workers, os.cpu_count() or 1))
         self._executor: ProcessPoolExecutor | None = None
         self._started: asyncio.Future[ProcessPoolExecutor] | None = None
+        # chunks sent and not yet extracted: two a worker, one extracting, one next
+        self._room = asyncio.Semaphore(2 * self._workers)
 
     async def __aenter__(self) -> ExtractionPool:
         # Starting the forkserver and its workers blocks for a while: do it in a
@@ -67,8 +69,15 @@ class ExtractionPool:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(executor, extract_and_tag, html, url)
 
-    async def extract_many(self, pages: list[tuple[str, str | None]]) -> list[Extraction]:
-        """Extract a chunk of (html, url) pages in one worker call."""
+    async def submit_many(self, pages: list[tuple[str, str | None]]
+                          ) -> asyncio.Future[list[Extraction]]:
+        """Send a chunk of (html, url) pages to one worker call once the pool has room,
+        and return its future. Fetching is several times faster than extraction: a
+        caller that fetches while it waits here keeps no more pages decoded than the
+        workers can take next."""
         executor = await self._ready()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(executor, extract_and_tag_many, pages)
+        await self._room.acquire()
+        future = asyncio.get_running_loop().run_in_executor(
+            executor, extract_and_tag_many, pages)
+        future.add_done_callback(lambda _: self._room.release())
+        return future

@@ -350,6 +350,30 @@ def test_a_run_s_bookkeeping_grows_by_the_batch_not_by_the_page(httpserver, loca
     assert pages == 40 and links <= 2
 
 
+def test_the_pool_takes_two_chunks_a_worker_and_the_next_sender_waits_for_room():
+    # what keeps fetched pages from piling up decoded: with one worker, a third chunk
+    # is not sent before one of the first two is extracted (the first, on one worker)
+    from newswatch.config import load_settings
+    from newswatch.flows.pool import ExtractionPool
+
+    slow = "<html><body><article>" + "<p>A long paragraph of the report. </p>" * 40_000 \
+        + "</article></body></html>"
+    quick = [(_article_pages()[0].read_text(encoding="utf-8"), None)]
+
+    async def main() -> tuple[bool, bool, bool]:
+        async with ExtractionPool(str(load_settings().resolved_watchlist()), 1) as pool:
+            first = await pool.submit_many([(slow, None)])
+            second = await pool.submit_many(quick)
+            third = asyncio.ensure_future(pool.submit_many(quick))
+            await asyncio.sleep(0.2)
+            waited = not third.done() and not first.done()
+            await (await third)
+            return waited, first.done(), len(await second) == 1
+
+    waited, first_done, second_ok = asyncio.run(main())
+    assert waited and first_done and second_ok
+
+
 def test_a_run_s_urls_wait_in_a_spool_canonical_and_each_once(db_path, monkeypatch):
     # read a chunk at a time (two here): repeats across chunks still count once
     import importlib
