@@ -81,7 +81,8 @@ class Attempt:
 
 @dataclass
 class FetchResult:
-    """How fetching one URL went; `html` and `raw` are set for outcome "ok" only."""
+    """How fetching one URL went; `raw` (and for an HTML page `encoding`, so `html`)
+    are set for outcome "ok" only."""
 
     url: str
     final_url: str | None
@@ -96,13 +97,20 @@ class FetchResult:
     last_modified: str | None = None
     content_type: str | None = None
     encoding: str | None = None
-    html: str | None = None
     raw: bytes | None = None
     attempt_log: list[Attempt] = field(default_factory=list)  # every HTTP request, in order
 
     @property
     def ok(self) -> bool:
         return self.outcome == "ok"
+
+    @property
+    def html(self) -> str | None:
+        """The HTML page's text, decoded when asked for, not kept: a page waiting for
+        extraction holds its bytes only (decoded, real pages take 1 to 4 times more)."""
+        if self.raw is None or self.encoding is None:
+            return None
+        return self.raw.decode(self.encoding, errors="replace")
 
     @property
     def transient(self) -> bool:
@@ -362,7 +370,7 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        html = raw = encoding = error = None
+        raw = encoding = error = None
         try:
             response = await self._follow(url, headers, trace)
             if response.status == 304:
@@ -375,7 +383,7 @@ class Fetcher:
                     raise _Fail("empty", f"empty body (HTTP {response.status})")
                 outcome, raw = "ok", response.body
             else:
-                html, encoding = self._judge(response)
+                encoding = self._judge(response)
                 outcome, raw = "ok", response.body
         except _Fail as fail:
             outcome, error = fail.outcome, fail.error
@@ -387,7 +395,7 @@ class Fetcher:
             etag=hdrs.get("etag") or (etag if outcome == "not_modified" else None),
             last_modified=hdrs.get("last-modified")
             or (last_modified if outcome == "not_modified" else None),
-            content_type=hdrs.get("content-type"), encoding=encoding, html=html, raw=raw,
+            content_type=hdrs.get("content-type"), encoding=encoding, raw=raw,
         )
         logger.debug("%s: %s%s", url, outcome, f" ({error})" if error else "")
         return result
@@ -554,8 +562,8 @@ class Fetcher:
         result.body = b"".join(chunks)
         return result
 
-    def _judge(self, response: _Response) -> tuple[str, str]:
-        """The page's text and charset, if the final response is an HTML page."""
+    def _judge(self, response: _Response) -> str:
+        """The page's charset, if the final response is an HTML page that decodes with it."""
         if not 200 <= response.status < 300:
             raise _Fail("http_error", f"HTTP {response.status} {response.reason}".strip())
         body = response.body
@@ -576,7 +584,7 @@ class Fetcher:
         if bad > max(16, len(text) * _MAX_BAD_SHARE):
             raise _Fail("not_html", f"{bad:,} of {len(text):,} characters are not text "
                                     f"(binary content, or not {encoding})")
-        return text, encoding
+        return encoding
 
     # --- checks before a request ------------------------------------------------------------
 

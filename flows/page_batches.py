@@ -51,8 +51,9 @@ async def fetch_and_extract(
     times = times or StageTimes()
 
     async def send() -> None:
-        # a few pages per worker call: less inter-process overhead than one by one
-        work = [(r.html, r.final_url or r.url) for r in chunk]
+        # a few pages per worker call: less inter-process overhead than one by one;
+        # decoded once the pool has room (the chunk waits with their bytes only)
+        work = ((r.html, r.final_url or r.url) for r in chunk)
         pending.append((list(chunk), await pool.submit_many(work)))
         chunk.clear()
 
@@ -71,7 +72,7 @@ async def fetch_and_extract(
 
     with times.fetching():
         async for result in fetcher.fetch_many(batch):
-            if result.ok and result.html is not None:
+            if result.ok and result.encoding is not None:  # an HTML page
                 chunk.append(result)
                 if len(chunk) >= _CHUNK:
                     await send()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 
 from newswatch.extractors.article import Extraction
@@ -69,15 +70,15 @@ class ExtractionPool:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(executor, extract_and_tag, html, url)
 
-    async def submit_many(self, pages: list[tuple[str, str | None]]
+    async def submit_many(self, pages: Iterable[tuple[str, str | None]]
                           ) -> asyncio.Future[list[Extraction]]:
         """Send a chunk of (html, url) pages to one worker call once the pool has room,
         and return its future. Fetching is several times faster than extraction: a
-        caller that fetches while it waits here keeps no more pages decoded than the
-        workers can take next."""
+        caller that fetches while it waits here keeps no more pages than the workers
+        can take next; `pages` is read only then (a generator can decode them late)."""
         executor = await self._ready()
         await self._room.acquire()
         future = asyncio.get_running_loop().run_in_executor(
-            executor, extract_and_tag_many, pages)
+            executor, extract_and_tag_many, list(pages))
         future.add_done_callback(lambda _: self._room.release())
         return future

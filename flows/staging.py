@@ -35,8 +35,8 @@ _worker_ready: tuple[str, int] | None = None   # the tagger this worker process 
 
 def _page(result: FetchResult) -> Page:
     """A fetched page, extracted and tagged here, as the local path makes it."""
-    if result.ok and result.html is not None:
-        extraction = extract_and_tag(result.html, result.final_url or result.url)
+    if result.ok and (html := result.html) is not None:
+        extraction = extract_and_tag(html, result.final_url or result.url)
         if extraction.article is not None:
             return Page(result, article=replace(extraction.article, url=result.url))
         return Page(result, reject=Reject(result.url, "extract",

@@ -46,11 +46,10 @@ class Page:
 
 
 def pack(page: Page) -> Page:
-    """The page as a batch holds it until its load: the decoded HTML dropped and the
-    raw bytes compressed (as raw_pages stores them; the load would compress them
-    anyway). Real pages average 190 KB, several times that decoded: a batch waiting
-    for its load held about 1 MB a page, now about 40 KB."""
-    fetch = replace(page.fetch, html=None, raw=None)
+    """The page as a batch holds it until its load: the raw bytes compressed (as
+    raw_pages stores them; the load would compress them anyway). Real pages average
+    190 KB: a batch waiting for its load held about 1 MB a page, now about 40 KB."""
+    fetch = replace(page.fetch, raw=None)
     raw = page.fetch.raw
     packed = PackedRaw(hashlib.sha256(raw).hexdigest(), len(raw), zlib.compress(raw, 6)) \
         if raw else page.packed
