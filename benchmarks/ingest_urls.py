@@ -244,9 +244,12 @@ def _one_core_rate(chunks: list[list[tuple[str, str]]]) -> float:
     return sum(map(len, chunks)) / (time.perf_counter() - started)
 
 
-def _tree_rss_mb(root: int) -> dict[str, float]:
+def _tree_rss_mb(root: int, shared_once: bool = False) -> dict[str, float]:
     """Resident memory of a process and all its descendants, in MB, by role:
-    the run's own process, Prefect's API server, and the rest (extraction workers)."""
+    the run's own process, Prefect's API server, and the rest (extraction workers).
+    With `shared_once`, each process's proportional share (PSS): a page that n
+    processes share (libraries, what workers inherit from the process they were
+    forked from) counts 1/n in each, so the roles add up to what the tree occupies."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -262,15 +265,27 @@ def _tree_rss_mb(root: int) -> dict[str, float]:
         pid = todo.pop()
         todo += children.get(pid, [])
         try:
-            with open(f"/proc/{pid}/statm") as f:
-                rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 server = b"prefect.server" in f.read()
+            size = _pss(pid) if shared_once else _rss(pid)
         except (OSError, IndexError, ValueError):
             continue
         role = "run" if pid == root else "server" if server else "workers"
-        roles[role] += rss / 2**20
+        roles[role] += size / 2**20
     return roles
+
+
+def _rss(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _pss(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    raise ValueError(f"no Pss for process {pid}")
 
 
 def _child(mode: str, port: int, n: int, workdir: str) -> subprocess.Popen:
@@ -296,16 +311,17 @@ def _one(mode: str, port: int, n: int) -> dict:
         with (Path(tmp) / URL_FILE).open("w", encoding="utf-8") as out:
             out.writelines(f"{url}\n" for url in _urls(port, n))
         child = _child(mode, port, n, tmp)
-        peak, done = 0.0, threading.Event()
+        peak, peak_pss, done = 0.0, 0.0, threading.Event()
         peaks = dict.fromkeys(ROLES, 0.0)  # each role's own peak
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, peak_pss
             while not done.wait(0.2):
                 roles = _tree_rss_mb(child.pid)
                 peak = max(peak, sum(roles.values()))
                 for role, mb in roles.items():
                     peaks[role] = max(peaks[role], mb)
+                peak_pss = max(peak_pss, sum(_tree_rss_mb(child.pid, shared_once=True).values()))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -316,7 +332,7 @@ def _one(mode: str, port: int, n: int) -> dict:
             sampler.join()
         if mode == "pipeline":
             result["compact"] = _last_json(_child("compact", port, n, tmp), "compact")
-        return {**result, "peak_mb": peak, "peaks_mb": peaks}
+        return {**result, "peak_mb": peak, "peaks_mb": peaks, "peak_pss_mb": peak_pss}
 
 
 def report(n: int, results: dict[str, list[dict]]) -> None:
@@ -338,7 +354,10 @@ def report(n: int, results: dict[str, list[dict]]) -> None:
     ends = {mode: n / s for mode, s in ends.items()}  # pages/s, for the lines below
     peaks = {mode: max(r["peak_mb"] for r in rs) for mode, rs in results.items()}
     print(f"  {'peak MB':12s} {peaks['bare']:10.0f} {peaks['pipeline']:10.0f}"
-          "   (largest over the runs, whole process tree)")
+          "   (largest over the runs, whole process tree: the sum of resident sizes)")
+    pss = {mode: max(r["peak_pss_mb"] for r in rs) for mode, rs in results.items()}
+    print(f"  {'peak PSS MB':12s} {pss['bare']:10.0f} {pss['pipeline']:10.0f}"
+          "   (the same, shared pages counted once: what the tree occupies)")
     for mode, rs in results.items():
         parts = {role: max(r["peaks_mb"][role] for r in rs) for role in ROLES}
         print(f"    {mode} by process (each at its own peak): the run {parts['run']:.0f},"

@@ -89,6 +89,10 @@ def test_peak_memory_is_split_by_process_the_run_its_server_and_its_workers():
         assert roles["workers"] >= 50
         # "server" holds the session's Prefect test server when one is up already
         assert roles["run"] > 10
+        # shared pages counted once: no more than resident, the child's 50 MB still in
+        shared_once = ingest_urls._tree_rss_mb(os.getpid(), shared_once=True)
+        assert 50 <= shared_once["workers"] <= roles["workers"] + 1
+        assert 0 < shared_once["run"] <= roles["run"] + 1
     finally:
         child.communicate(b"")
 
@@ -96,7 +100,8 @@ def test_peak_memory_is_split_by_process_the_run_its_server_and_its_workers():
 def _run(seconds: float, speed_up: float, peaks: dict[str, float]) -> dict:
     stages = dict.fromkeys(ingest_urls.STAGES, seconds / 4)
     return {"seconds": seconds, "stages": stages, "articles": 100, "peak_mb": sum(peaks.values()),
-            "peaks_mb": peaks, "pool_pages_per_s": 250.0, "one_core_pages_per_s": 100.0,
+            "peaks_mb": peaks, "peak_pss_mb": sum(peaks.values()) * 0.8,
+            "pool_pages_per_s": 250.0, "one_core_pages_per_s": 100.0,
             "speed_up": speed_up, "speed_up_rounds": [speed_up, speed_up + 0.1],
             "compact": {"seconds": seconds * 2, "merged": 12, "peak_mb": 150.0}}
 
@@ -112,6 +117,8 @@ def test_bench_report_gives_the_median_speed_up_and_each_process_s_peak(capsys):
     assert "= 1.80 x one core" in out  # the median run's, not 250/100 of the medians
     assert "rounds: 1.90 2.00 1.50 1.60 1.80 1.90" in out
     assert "pipeline by process (each at its own peak): the run 350, Prefect's API server" in out
+    assert [line.split()[3:5] for line in out.splitlines() if "peak PSS MB" in line] == [
+        ["512", "552"]]
     # pages/s of both, their ratio, then the seconds the user waited (medians)
     assert [line.split() for line in out.splitlines() if "end to end" in line][0][3:] == [
         "90.9", "100.0", "1.10", "1.1", "1.0"]
