@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from datetime import timedelta
 
 from benchmarks import corpus, digest, ingest_urls, real_corpus
@@ -77,14 +76,12 @@ def test_digest_bench_builds_a_year_and_loads_into_it(tmp_path):
 def test_peak_memory_is_split_by_process_the_run_its_server_and_its_workers():
     # a child that holds 50 MB: counted under "workers", not under this process
     child = subprocess.Popen([sys.executable, "-c", "import sys; b = bytearray(50 * 2**20);"
-                              " b[::4096] = b'x' * len(b[::4096]); sys.stdin.read()"],
-                             stdin=subprocess.PIPE)
+                              " b[::4096] = b'x' * len(b[::4096]); print('held', flush=True);"
+                              " sys.stdin.read()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        for _ in range(100):
-            roles = ingest_urls._tree_rss_mb(os.getpid())
-            if roles["workers"] >= 50:
-                break
-            time.sleep(0.05)
+        assert child.stdout.readline().strip() == "held"  # every page of it touched
+        roles = ingest_urls._tree_rss_mb(os.getpid())
         assert set(roles) == {"run", "server", "workers"}
         assert roles["workers"] >= 50
         # "server" holds the session's Prefect test server when one is up already
@@ -94,7 +91,7 @@ def test_peak_memory_is_split_by_process_the_run_its_server_and_its_workers():
         assert 50 <= shared_once["workers"] <= roles["workers"] + 1
         assert 0 < shared_once["run"] <= roles["run"] + 1
     finally:
-        child.communicate(b"")
+        child.communicate("")
 
 
 def _run(seconds: float, speed_up: float, peaks: dict[str, float]) -> dict:

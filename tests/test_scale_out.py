@@ -24,7 +24,7 @@ PAGES = sorted((Path(__file__).parent / "pages").glob("*.html"))
 # What must be equal, without the columns that say when (or how fast) a row was made.
 TABLES = {
     "articles": "SELECT * EXCLUDE (first_seen_at) FROM articles ORDER BY article_id",
-    "mentions": "SELECT * FROM mentions ORDER BY ALL",
+    "mentions": "SELECT * EXCLUDE (first_seen_at) FROM mentions ORDER BY ALL",
     "demonym_mentions": "SELECT * FROM demonym_mentions ORDER BY ALL",
     "article_fingerprints": "SELECT * EXCLUDE (first_seen_at) FROM article_fingerprints"
                             " ORDER BY article_id",
