@@ -47,7 +47,8 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.ingest_urls --n $(or $(N),2000) --runs $(or $(RUNS),3) --corpus $(or $(CORPUS),real)
 
-## bench-digest: one day's digest and a 100k-article load on a year of news (1M articles)
+## bench-digest: one day's digest (against plain SQL) and a 100k-article load on a year of news
+## (1M articles); LOAD=0 times the digest alone
 bench-digest: $(STAMP)
 	$(PY) -m benchmarks.digest --articles $(or $(ARTICLES),1000000) \
 	  --mentions $(or $(MENTIONS),10000000) --load $(or $(LOAD),100000) --runs $(or $(RUNS),3)
