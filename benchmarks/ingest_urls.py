@@ -244,12 +244,26 @@ def _one_core_rate(chunks: list[list[tuple[str, str]]]) -> float:
     return sum(map(len, chunks)) / (time.perf_counter() - started)
 
 
-def _tree_rss_mb(root: int, shared_once: bool = False) -> dict[str, float]:
-    """Resident memory of a process and all its descendants, in MB, by role:
-    the run's own process, Prefect's API server, and the rest (extraction workers).
-    With `shared_once`, each process's proportional share (PSS): a page that n
-    processes share (libraries, what workers inherit from the process they were
-    forked from) counts 1/n in each, so the roles add up to what the tree occupies."""
+def _tree_memory_mb(root: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Memory of a process and all its descendants, in MB, by role (the run's own
+    process, Prefect's API server, and the rest: extraction workers), twice: as
+    resident sizes, and as each process's proportional share (PSS), where a page
+    that n processes share (libraries, what workers inherit from the process they
+    were forked from) counts 1/n in each, so the roles add up to what the tree
+    occupies."""
+    resident, shared_once = dict.fromkeys(ROLES, 0.0), dict.fromkeys(ROLES, 0.0)
+    for pid, role in _tree(root):  # one walk of /proc for both
+        try:
+            rss, pss = _rss(pid), _pss(pid)
+        except (OSError, IndexError, ValueError):  # ended meanwhile
+            continue
+        resident[role] += rss / 2**20
+        shared_once[role] += pss / 2**20
+    return resident, shared_once
+
+
+def _tree(root: int) -> list[tuple[int, str]]:
+    """(pid, role) of a process and all its descendants."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -259,7 +273,7 @@ def _tree_rss_mb(root: int, shared_once: bool = False) -> dict[str, float]:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(entry))
-    roles = dict.fromkeys(ROLES, 0.0)
+    found = []
     todo = [root]
     while todo:
         pid = todo.pop()
@@ -267,12 +281,10 @@ def _tree_rss_mb(root: int, shared_once: bool = False) -> dict[str, float]:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 server = b"prefect.server" in f.read()
-            size = _pss(pid) if shared_once else _rss(pid)
-        except (OSError, IndexError, ValueError):
+        except OSError:
             continue
-        role = "run" if pid == root else "server" if server else "workers"
-        roles[role] += size / 2**20
-    return roles
+        found.append((pid, "run" if pid == root else "server" if server else "workers"))
+    return found
 
 
 def _rss(pid: int) -> int:
@@ -317,11 +329,11 @@ def _one(mode: str, port: int, n: int) -> dict:
         def sample() -> None:
             nonlocal peak, peak_pss
             while not done.wait(0.2):
-                roles = _tree_rss_mb(child.pid)
+                roles, shared_once = _tree_memory_mb(child.pid)
                 peak = max(peak, sum(roles.values()))
+                peak_pss = max(peak_pss, sum(shared_once.values()))
                 for role, mb in roles.items():
                     peaks[role] = max(peaks[role], mb)
-                peak_pss = max(peak_pss, sum(_tree_rss_mb(child.pid, shared_once=True).values()))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()

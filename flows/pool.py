@@ -78,7 +78,11 @@ class ExtractionPool:
         can take next; `pages` is read only then (a generator can decode them late)."""
         executor = await self._ready()
         await self._room.acquire()
-        future = asyncio.get_running_loop().run_in_executor(
-            executor, extract_and_tag_many, list(pages))
+        try:
+            future = asyncio.get_running_loop().run_in_executor(
+                executor, extract_and_tag_many, list(pages))
+        except BaseException:  # never sent (a pool shut down): its room is free again
+            self._room.release()
+            raise
         future.add_done_callback(lambda _: self._room.release())
         return future

@@ -81,13 +81,12 @@ def test_peak_memory_is_split_by_process_the_run_its_server_and_its_workers():
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "held"  # every page of it touched
-        roles = ingest_urls._tree_rss_mb(os.getpid())
+        roles, shared_once = ingest_urls._tree_memory_mb(os.getpid())
         assert set(roles) == {"run", "server", "workers"}
         assert roles["workers"] >= 50
         # "server" holds the session's Prefect test server when one is up already
         assert roles["run"] > 10
         # shared pages counted once: no more than resident, the child's 50 MB still in
-        shared_once = ingest_urls._tree_rss_mb(os.getpid(), shared_once=True)
         assert 50 <= shared_once["workers"] <= roles["workers"] + 1
         assert 0 < shared_once["run"] <= roles["run"] + 1
     finally:

@@ -93,12 +93,11 @@ def child_rows(aid: str, article: Article, first_seen_at: datetime) -> dict[str,
     carries the article's `first_seen_at` (017: a day's are read by time)."""
     rows: dict[str, list[tuple]] = {table: [] for table in CHILD_TABLES}
     for m in article.mentions:
+        row = (aid, m.entity_id, m.surface, m.start_char, m.end_char, m.sentence)
         if m.form == "name":
-            rows["mentions"].append((aid, m.entity_id, m.surface, m.start_char, m.end_char,
-                                     m.sentence, first_seen_at))
+            rows["mentions"].append((*row, first_seen_at))
         else:
-            rows["demonym_mentions"].append((aid, m.entity_id, m.surface, m.start_char,
-                                             m.end_char, m.sentence))
+            rows["demonym_mentions"].append(row)
     rows["person_mentions"] = [(aid, p.name, p.surface, p.start_char, p.end_char, p.sentence,
                                 p.cue, p.near_watched) for p in article.people]
     rows["quotes"] = [(aid, q.speaker, q.text, q.start_char, q.end_char, q.score)
