@@ -369,6 +369,8 @@ def test_two_polls_at_once_store_each_article_once(prefect_server, httpserver, t
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=240)[0] for p in polls]
+    for out in outputs:   # whole, where a failure shows them (an assertion's repr is cut)
+        print(out, file=sys.stderr)
     assert [p.returncode for p in polls] == [0, 0], outputs
     assert sum("new: 3" in out for out in outputs) == 1, outputs  # one of them took the links
     with connect(db, read_only=True) as con:
@@ -378,3 +380,24 @@ def test_two_polls_at_once_store_each_article_once(prefect_server, httpserver, t
                            ).fetchall() == [(3, 3)]
         assert con.execute("SELECT count(*) FROM (SELECT DISTINCT * FROM mentions)"
                            ).fetchall() == con.execute("SELECT count(*) FROM mentions").fetchall()
+
+
+def test_a_prefect_api_answer_of_500_is_sent_again(httpserver, tmp_path):
+    """A Prefect server on SQLite answers 500 ("database is locked") under load: newswatch
+    has Prefect's client send the request again rather than fail the run."""
+    httpserver.expect_ordered_request("/api/health").respond_with_data("locked", status=500)
+    httpserver.expect_ordered_request("/api/health").respond_with_json(True)
+    script = ("import asyncio\n"
+              "from newswatch.prefect_env import quiet_prefect\n"
+              "quiet_prefect()\n"
+              "from prefect.client.orchestration import get_client\n"
+              "async def main():\n"
+              "    async with get_client() as client:\n"
+              "        print((await client._client.get('/health')).json())\n"
+              "asyncio.run(main())\n")
+    env = _env(tmp_path, PREFECT_API_URL=httpserver.url_for("/api"))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
+    assert [r.path for r, _ in httpserver.log] == ["/api/health", "/api/health"]
