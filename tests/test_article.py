@@ -650,3 +650,30 @@ def test_same_site_reads_the_public_suffix_list():
     assert not same_site("https://a.github.io/x", "https://b.github.io/x")
     assert not same_site("http://127.0.0.1/x", "http://127.0.0.2/x")
     assert same_site("http://localhost:1/x", "http://localhost:2/y")
+
+
+def test_the_justext_fallback_keeps_one_copy_of_the_same_stop_words():
+    """trafilatura's jusText fallback gets the union of jusText's stop lists as one
+    lower-cased frozenset: the words jusText itself would compare, and paragraphs
+    classified alike."""
+    import justext.core
+    import trafilatura.external
+    from justext.utils import get_stoplist, get_stoplists
+
+    from newswatch.extractors import justext_stoplist
+
+    as_trafilatura = tuple({w for lang in get_stoplists() for w in get_stoplist(lang)})
+    expected = justext_stoplist._define_stoplist(as_trafilatura)  # jusText's own function
+    union = trafilatura.external.jt_stoplist_init()
+    assert union == expected and len(union) > 100_000
+    assert justext.core.define_stoplist(union) is union              # no second copy
+    other = get_stoplist("English")                                  # any other list: as before
+    assert justext.core.define_stoplist(other) == justext_stoplist._define_stoplist(other)
+
+    tree = lxml.html.fromstring((PAGES / "steppe_courier_deployment.html").read_bytes())
+    kept = trafilatura.external.try_justext(tree, None, None)
+    paragraphs = justext.core.ParagraphMaker.make_paragraphs(tree)
+    justext.core.classify_paragraphs(paragraphs, as_trafilatura, 50, 150, 0.1, 0.2, 0.25, True)
+    justext.core.revise_paragraph_classification(paragraphs, 150)
+    good = [p.text for p in paragraphs if not p.is_boilerplate]
+    assert good and [e.text for e in kept] == good
