@@ -95,8 +95,9 @@ class Settings(BaseSettings):
     allow_private: bool = _POLICY.allow_private
     allowed_networks: Items = []
     # Each load opens the warehouse and checkpoints it on close (~0.1-0.3 s, more as
-    # it grows): 500 pages a batch amortise that; 3 batches in flight are ~75 MB.
-    url_batch_size: Count = 500
+    # it grows): 250 pages a batch amortise that. Real news pages average 170 KB, so
+    # a batch in flight is ~40 MB; at 500 the run's peak was 42 MB higher (2,000 pages).
+    url_batch_size: Count = 250
     # DuckDB's memory while a batch loads or the warehouse is compacted (None: its
     # default, 80% of RAM). Compacting merges row groups: it rewrites a table's last
     # one whole (up to 122,880 articles), caching every block it touches; uncapped,
