@@ -254,7 +254,7 @@ def _tree_memory_mb(root: int) -> tuple[dict[str, float], dict[str, float]]:
     resident, shared_once = dict.fromkeys(ROLES, 0.0), dict.fromkeys(ROLES, 0.0)
     for pid, role in _tree(root):  # one walk of /proc for both
         try:
-            rss, pss = _rss(pid), _pss(pid)
+            rss, pss = _rss_and_pss(pid)
         except (OSError, IndexError, ValueError):  # ended meanwhile
             continue
         resident[role] += rss / 2**20
@@ -287,17 +287,16 @@ def _tree(root: int) -> list[tuple[int, str]]:
     return found
 
 
-def _rss(pid: int) -> int:
-    with open(f"/proc/{pid}/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _pss(pid: int) -> int:
+def _rss_and_pss(pid: int) -> tuple[int, int]:
+    """A process's resident size and PSS in bytes, from one read of smaps_rollup."""
+    sizes = {}
     with open(f"/proc/{pid}/smaps_rollup") as f:
         for line in f:
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) * 1024
-    raise ValueError(f"no Pss for process {pid}")
+            if line.startswith(("Rss:", "Pss:")):
+                sizes[line[:3]] = int(line.split()[1]) * 1024
+    if len(sizes) != 2:
+        raise ValueError(f"no Rss or Pss for process {pid}")
+    return sizes["Rss"], sizes["Pss"]
 
 
 def _child(mode: str, port: int, n: int, workdir: str) -> subprocess.Popen:
