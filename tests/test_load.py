@@ -11,9 +11,10 @@ from conftest import load
 
 from newswatch.extractors.identity import article_id
 from newswatch.extractors.records import Article, Mention, Reject
+from newswatch.warehouse import load_tuning
 from newswatch.warehouse.connection import connect
 from newswatch.warehouse.load import ARTICLE_COLUMNS, read_raw, record_rejects
-from newswatch.warehouse.load_tuning import SCAN_CACHE_BYTES, small_scan_cache
+from newswatch.warehouse.load_tuning import small_scan_cache
 
 
 def _article(name: str, text: str) -> Article:
@@ -186,20 +187,37 @@ def _table_blocks(con) -> int:
 
 
 @pytest.mark.slow
-def test_a_load_s_scans_of_the_warehouse_s_keys_keep_duckdb_s_cache_small(db_path):
+def test_a_load_s_scans_of_the_warehouse_s_keys_keep_duckdb_s_cache_small(db_path,
+                                                                         monkeypatch):
+    # a test-sized allowance, below what this warehouse's scan reads uncapped
+    SCAN_MEMORY_BYTES = 16 * 2**20
+    monkeypatch.setattr(load_tuning, "SCAN_MEMORY_BYTES", SCAN_MEMORY_BYTES)
     _many_small_loads(db_path)
     scan = "SELECT count(DISTINCT article_id), count(DISTINCT content_hash) FROM articles"
     with connect(db_path, memory_limit="48MB") as con:
         con.execute(scan).fetchall()
-        assert _table_blocks(con) > SCAN_CACHE_BYTES  # DuckDB keeps what it read
+        assert _table_blocks(con) > SCAN_MEMORY_BYTES  # DuckDB keeps what it read
     with connect(db_path, memory_limit="48MB") as con:
         shown = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
         for _ in range(3):
             with small_scan_cache(con):
                 con.execute(scan).fetchall()
-                assert _table_blocks(con) <= SCAN_CACHE_BYTES
+                assert _table_blocks(con) <= SCAN_MEMORY_BYTES
             # put back as it was, each time (not what DuckDB shows, a little lower)
             assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == shown
+
+
+def test_a_statement_among_the_scans_has_room_for_its_working_memory(db_path):
+    # An out-of-memory error aborts the load's transaction. With 16 MiB beyond
+    # what the load held, a join's 7.9 MiB allocation once failed (9.1 MiB in
+    # use); this aggregate allocates 8 then 16 MiB and fails below 48.
+    with connect(db_path) as con:
+        con.begin()
+        with small_scan_cache(con):
+            length = con.execute("SELECT length(string_agg(md5(i::VARCHAR), ''))"
+                                 " FROM range(200000) r(i)").fetchall()[0][0]
+        con.commit()
+    assert length == 200000 * 32
 
 
 def test_a_memory_limit_duckdb_refuses_fails_alone_not_the_load_s_transaction(db_path, caplog):
@@ -217,9 +235,7 @@ def test_a_memory_limit_duckdb_refuses_fails_alone_not_the_load_s_transaction(db
 def test_the_scans_cache_is_never_set_above_the_limit_the_connection_was_opened_with(
         db_path, monkeypatch):
     # "48MB" is DuckDB's input form (10^6 bytes a MB), not the "45.7 MiB" it shows
-    from newswatch.warehouse import load_tuning
-
-    monkeypatch.setattr(load_tuning, "SCAN_CACHE_BYTES", 64 * 2**20)
+    monkeypatch.setattr(load_tuning, "SCAN_MEMORY_BYTES", 64 * 2**20)
     with connect(db_path, memory_limit="48MB") as con:
         with small_scan_cache(con):
             shown = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]

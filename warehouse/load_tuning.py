@@ -14,9 +14,12 @@ import duckdb
 
 log = logging.getLogger(__name__)
 
-# What DuckDB may keep of the tables' blocks while a load scans the warehouse's
-# keys, beyond what the load's transaction holds (see small_scan_cache)
-SCAN_CACHE_BYTES = 16 * 2**20
+# What DuckDB may use while a load scans the warehouse's keys, beyond what the
+# load's transaction holds: the blocks the scans read and the joins' own working
+# memory (see small_scan_cache). 16 MiB proved too tight: a join's allocation of
+# 7.9 MiB failed with 9.1 MiB in use, and an out-of-memory error aborts the
+# load's whole transaction.
+SCAN_MEMORY_BYTES = 48 * 2**20
 # DuckDB's memory units: "MB" is 10^6 bytes (how limits are configured, "48MB"),
 # "MiB" 2^20 (how DuckDB shows them, "45.7 MiB")
 _UNITS = {"b": 1, "bytes": 1, "kb": 10**3, "kib": 2**10, "mb": 10**6, "mib": 2**20,
@@ -50,8 +53,9 @@ def small_scan_cache(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     with other columns: about 0.4 MB of blocks for each 500 articles held.
     DuckDB keeps every block it read until its memory limit presses, so a
     load's memory grew with the warehouse up to the limit. In the block the
-    limit is what the load holds besides table blocks plus SCAN_CACHE_BYTES;
-    the scans then drop the blocks they read (the operating system's page cache
+    limit is what the load holds besides table blocks plus SCAN_MEMORY_BYTES,
+    room for the joins' hash tables and a small cache; the scans then drop the
+    blocks they read (the operating system's page cache
     keeps them cheap to read again), and the limit is put back after.
 
     The limit is set through a cursor: should DuckDB refuse it, only the
@@ -65,7 +69,7 @@ def small_scan_cache(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         held = cursor.execute(
             "SELECT coalesce(sum(memory_usage_bytes), 0)::BIGINT FROM duckdb_memory()"
             " WHERE tag <> 'BASE_TABLE'").fetchall()[0][0]
-        limit = held + SCAN_CACHE_BYTES
+        limit = held + SCAN_MEMORY_BYTES
         if limit < _bytes(restore):
             capped = _set_memory_limit(cursor, f"{limit}B")
         yield
