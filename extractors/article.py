@@ -26,6 +26,7 @@ from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
+from .date_languages import DEFAULT_DATE_LANGUAGES, read_dates_in
 from .justext_stoplist import share_union_stoplist
 from .page_kind import MIN_ARTICLE_CHARS, Page, norm, page_signals, verdict
 from .page_meta import clean_authors, clean_title, outlet_name, page_dates, site_names
@@ -37,6 +38,7 @@ __all__ = ["MIN_ARTICLE_CHARS", "Extraction", "extract_article"]
 logger = logging.getLogger(__name__)
 
 share_union_stoplist()  # trafilatura's jusText fallback: one copy of its stop words
+read_dates_in(DEFAULT_DATE_LANGUAGES)  # until a worker is told its sources' languages
 
 _CYRILLIC_LANGS = {"ru", "uk", "be", "bg", "mk", "kk", "ky", "tg", "mn", "tt", "ba"}
 _MIXED_SCRIPT_LANGS = {"sr", "uz", "az", "tk"}

@@ -118,6 +118,7 @@ async def fetch_and_load(spool: UrlSpool, settings: Settings, recent: RecentStor
 
     async with Fetcher(settings.fetch_policy()) as fetcher, ExtractionPool(
         str(settings.resolved_watchlist()), settings.extract_workers, settings.min_article_chars,
+        settings.date_languages,
     ) as pool:
         times = StageTimes()
         ahead: deque[asyncio.Future[FetchedBatch]] = deque()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from newswatch.extractors.article import Extraction
@@ -24,8 +24,10 @@ _WARM_UP = "<html><body><article><p>" + "Warm-up text. " * 60 + "</p></article><
 class ExtractionPool:
     """`async with ExtractionPool(watchlist) as pool: await pool.extract(html, url)`."""
 
-    def __init__(self, watchlist_path: str, workers: int = 2, min_chars: int | None = None):
-        self._args = (watchlist_path, min_chars)
+    def __init__(self, watchlist_path: str, workers: int = 2, min_chars: int | None = None,
+                 date_languages: Sequence[str] | None = None):
+        self._args = (watchlist_path, min_chars,
+                      None if date_languages is None else tuple(date_languages))
         self._workers = max(1, min(workers, os.cpu_count() or 1))
         self._executor: ProcessPoolExecutor | None = None
         self._started: asyncio.Future[ProcessPoolExecutor] | None = None

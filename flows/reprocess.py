@@ -109,7 +109,7 @@ async def reprocess(
     report(0, len(refs))
     recent = RecentStories()
     async with ExtractionPool(str(watchlist_path), settings.extract_workers,
-                              settings.min_article_chars) as pool:
+                              settings.min_article_chars, settings.date_languages) as pool:
         for i in range(0, len(refs), settings.url_batch_size):
             batch = refs[i:i + settings.url_batch_size]
             seeds, pages = read_batch(str(settings.db), batch, settings.lock_timeout)

@@ -30,7 +30,7 @@ from .runners import task_runner
 from .stories import RecentStories
 from .url_counts import UrlIngestSummary
 
-_worker_ready: tuple[str, int] | None = None   # the tagger this worker process built
+_worker_ready: tuple | None = None   # the setup this worker process has (init_worker's)
 
 
 def _page(result: FetchResult) -> Page:
@@ -50,13 +50,14 @@ def _page(result: FetchResult) -> Page:
 
 @task(cache_policy=NO_CACHE)
 async def stage_batch(batch: list[tuple[str, str | None, str | None]], policy: FetchPolicy,
-                      watchlist: str, min_chars: int, staging_dir: str,
-                      name: str) -> tuple[str, UrlIngestSummary]:
+                      watchlist: str, min_chars: int, date_languages: list[str],
+                      staging_dir: str, name: str) -> tuple[str, UrlIngestSummary]:
     """On a cluster worker: fetch, extract and tag a batch; write it as Parquet."""
     global _worker_ready
-    if _worker_ready != (watchlist, min_chars):
-        init_worker(watchlist, min_chars)
-        _worker_ready = (watchlist, min_chars)
+    setup = (watchlist, min_chars, tuple(date_languages))
+    if _worker_ready != setup:
+        init_worker(*setup)
+        _worker_ready = setup
     async with Fetcher(policy) as fetcher:
         fetched = [result async for result in fetcher.fetch_many(batch)]
     pages = [_page(result) for result in fetched]
@@ -78,13 +79,14 @@ def merge_batch(db: str, staging_dir: str, path: str, lock_timeout: float,
 
 @flow(name="ingest-urls-fan-out")
 async def fan_out(requests: list[tuple[str, str | None, str | None]], db: str,
-                  policy: FetchPolicy, watchlist: str, min_chars: int, staging_dir: str,
-                  batch_size: int, lock_timeout: float) -> UrlIngestSummary:
+                  policy: FetchPolicy, watchlist: str, min_chars: int,
+                  date_languages: list[str], staging_dir: str, batch_size: int,
+                  lock_timeout: float) -> UrlIngestSummary:
     """Submit every batch to the task runner; merge each staged file as it is written."""
     run = uuid.uuid4().hex[:12]
     futures = [
         stage_batch.submit(requests[i:i + batch_size], policy, watchlist, min_chars,
-                           staging_dir, f"{run}-{i // batch_size:05d}")
+                           date_languages, staging_dir, f"{run}-{i // batch_size:05d}")
         for i in range(0, len(requests), batch_size)]
     get_run_logger().info("%d batches sent to %d-URL tasks", len(futures), batch_size)
     total = UrlIngestSummary()
@@ -112,7 +114,8 @@ async def ingest_staged(requests: list[tuple[str, str | None, str | None]], sett
     distributed = fan_out.with_options(task_runner=task_runner(settings))
     counts = await distributed(
         requests, str(settings.db), settings.fetch_policy(), str(settings.resolved_watchlist()),
-        settings.min_article_chars, str(settings.staging_dir), settings.url_batch_size,
+        settings.min_article_chars, settings.date_languages, str(settings.staging_dir),
+        settings.url_batch_size,
         settings.lock_timeout)
     _add(summary, counts)
     summary.ingested += counts.ingested

@@ -9,10 +9,12 @@ watchlist file, in `init_worker`; pages then arrive as (html, url) pairs.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 from newswatch.extractors.annotate import annotate
 from newswatch.extractors.article import Extraction, extract_article
+from newswatch.extractors.date_languages import read_dates_in
 from newswatch.extractors.identity import content_hash
 from newswatch.extractors.tagging import Tagger
 from newswatch.extractors.watchlist import load_watchlist
@@ -25,11 +27,15 @@ _tagger: Tagger | None = None
 _min_chars: int | None = None
 
 
-def init_worker(watchlist_path: str, min_chars: int | None = None) -> None:
-    """Pool initializer: compile the watchlist once per worker process, and end
-    with the pool's forkserver (which ends with the run)."""
+def init_worker(watchlist_path: str, min_chars: int | None = None,
+                date_languages: Sequence[str] | None = None) -> None:
+    """Pool initializer: compile the watchlist once per worker process, read dates
+    in the sources' languages (None: the default ones), and end with the pool's
+    forkserver (which ends with the run)."""
     global _tagger, _min_chars
     end_with_parent()
+    if date_languages is not None:
+        read_dates_in(date_languages)
     _tagger = Tagger(load_watchlist(watchlist_path))
     _min_chars = min_chars
 

@@ -677,3 +677,44 @@ def test_the_justext_fallback_keeps_one_copy_of_the_same_stop_words():
     justext.core.revise_paragraph_classification(paragraphs, 150)
     good = [p.text for p in paragraphs if not p.is_boilerplate]
     assert good and [e.text for e in kept] == good
+
+
+def _page_dated_in_words() -> str:
+    """A Russian article whose only full date is written out ("07 янв 2022, 03:30"),
+    as Russian outlets do: htmldate's own patterns miss it, dateparser reads it."""
+    body = "".join(f"<p>Абзац {i}: президент Токаев выступил с обращением к нации,"
+                   " и войска ОДКБ прибыли в Алматы.</p>" for i in range(8))
+    return ('<html lang="ru"><head><title>Войска ОДКБ прибыли в Алматы</title></head>'
+            '<body><article><h1>Войска ОДКБ прибыли в Алматы</h1>'
+            f'<span class="date">07 янв 2022, 03:30</span>{body}</article></body></html>')
+
+
+def test_dates_written_in_words_are_read_in_the_sources_languages():
+    from newswatch.extractors.date_languages import DEFAULT_DATE_LANGUAGES, read_dates_in
+
+    def published(languages) -> datetime | None:
+        read_dates_in(languages)
+        return extract_article(_page_dated_in_words(), "https://example.kz/news/x").article \
+            .published_at
+
+    try:
+        assert published(DEFAULT_DATE_LANGUAGES).date().isoformat() == "2022-01-07"
+        assert published(["en"]).date().isoformat() != "2022-01-07"  # Russian not read
+        assert published([]).date().isoformat() == "2022-01-07"       # all of dateparser's
+    finally:
+        read_dates_in(DEFAULT_DATE_LANGUAGES)
+
+
+def test_the_pool_s_workers_read_dates_in_the_languages_they_are_given():
+    import asyncio
+
+    from newswatch.config import load_settings
+    from newswatch.flows.pool import ExtractionPool
+
+    async def published(languages) -> datetime | None:
+        async with ExtractionPool(str(load_settings().resolved_watchlist()), 1,
+                                  date_languages=languages) as pool:
+            return (await pool.extract(_page_dated_in_words(), None)).article.published_at
+
+    assert asyncio.run(published(["ru"])).date().isoformat() == "2022-01-07"
+    assert asyncio.run(published(["en"])).date().isoformat() != "2022-01-07"

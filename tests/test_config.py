@@ -97,3 +97,17 @@ def test_a_misspelt_setting_is_named_but_its_value_not_shown(tmp_path):
     with pytest.raises(ConfigError, match="smtp_pasword .*not a setting") as info:
         load_settings(config)
     assert "hunter2" not in str(info.value)
+
+
+def test_date_languages_are_dateparser_s_codes(monkeypatch):
+    from newswatch.extractors.date_languages import DEFAULT_DATE_LANGUAGES
+
+    assert load_settings().date_languages == list(DEFAULT_DATE_LANGUAGES)
+    monkeypatch.setenv("NEWSWATCH_DATE_LANGUAGES", "ru, kk")
+    assert load_settings().date_languages == ["ru", "kk"]
+    monkeypatch.setenv("NEWSWATCH_DATE_LANGUAGES", "[]")            # all of them
+    assert load_settings().date_languages == []
+    monkeypatch.setenv("NEWSWATCH_DATE_LANGUAGES", "ru,tg")         # Tajik: not dateparser's
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "dateparser does not know 'tg'" in str(info.value)
