@@ -245,7 +245,7 @@ def _one_core_rate(chunks: list[list[tuple[str, str]]]) -> float:
 
 
 def _tree_memory_mb(root: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Memory of a process and all its descendants, in MB, by role (the run's own
+    """Memory of a process and all its descendants, in MiB (2**20 bytes), by role (the run's own
     process, Prefect's API server, and the rest: extraction workers), twice: as
     resident sizes, and as each process's proportional share (PSS), where a page
     that n processes share (libraries, what workers inherit from the process they
@@ -364,10 +364,10 @@ def report(n: int, results: dict[str, list[dict]]) -> None:
           f" {ends['pipeline']:9.1f}")
     ends = {mode: n / s for mode, s in ends.items()}  # pages/s, for the lines below
     peaks = {mode: max(r["peak_mb"] for r in rs) for mode, rs in results.items()}
-    print(f"  {'peak MB':12s} {peaks['bare']:10.0f} {peaks['pipeline']:10.0f}"
+    print(f"  {'peak MiB':12s} {peaks['bare']:10.0f} {peaks['pipeline']:10.0f}"
           "   (largest over the runs, whole process tree: the sum of resident sizes)")
     pss = {mode: max(r["peak_pss_mb"] for r in rs) for mode, rs in results.items()}
-    print(f"  {'peak PSS MB':12s} {pss['bare']:10.0f} {pss['pipeline']:10.0f}"
+    print(f"  {'peak PSS MiB':12s} {pss['bare']:10.0f} {pss['pipeline']:10.0f}"
           "   (the same, shared pages counted once: what the tree occupies)")
     for mode, rs in results.items():
         parts = {role: max(r["peaks_mb"][role] for r in rs) for role in ROLES}
@@ -379,7 +379,7 @@ def report(n: int, results: dict[str, list[dict]]) -> None:
     print(f"  then compacted, as the daily digest does (not in the pipeline's time):"
           f" {statistics.median(c['seconds'] for c in compacts):.1f} s, "
           f"{max(c['merged'] for c in compacts)} row groups merged, peak"
-          f" {max(c['peak_mb'] for c in compacts):.0f} MB in a process of its own")
+          f" {max(c['peak_mb'] for c in compacts):.0f} MiB in a process of its own")
     pool = statistics.median(r["pool_pages_per_s"] for r in results["bare"])
     one = statistics.median(r["one_core_pages_per_s"] for r in results["bare"])
     speed_up = statistics.median(r["speed_up"] for r in results["bare"])
@@ -416,7 +416,7 @@ def main() -> None:
                 results[mode].append(_one(mode, port, args.n))
                 r = results[mode][-1]
                 print(f"  run {run + 1} {mode:8s} {args.n / r['seconds']:7.1f} pages/s"
-                      f"  {r['peak_mb']:5.0f} MB", file=sys.stderr, flush=True)
+                      f"  {r['peak_mb']:5.0f} MiB", file=sys.stderr, flush=True)
     report(args.n, results)
 
 

@@ -113,10 +113,10 @@ def test_bench_report_gives_the_median_speed_up_and_each_process_s_peak(capsys):
     assert "= 1.80 x one core" in out  # the median run's, not 250/100 of the medians
     assert "rounds: 1.90 2.00 1.50 1.60 1.80 1.90" in out
     assert "pipeline by process (each at its own peak): the run 350, Prefect's API server" in out
-    assert [line.split()[3:5] for line in out.splitlines() if "peak PSS MB" in line] == [
+    assert [line.split()[3:5] for line in out.splitlines() if "peak PSS MiB" in line] == [
         ["512", "552"]]
     # pages/s of both, their ratio, then the seconds the user waited (medians)
     assert [line.split() for line in out.splitlines() if "end to end" in line][0][3:] == [
         "90.9", "100.0", "1.10", "1.1", "1.0"]
     assert "compacted, as the daily digest does (not in the pipeline's time): 2.0 s, 12 row" \
-        " groups merged, peak 150 MB" in out
+        " groups merged, peak 150 MiB" in out
