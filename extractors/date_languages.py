@@ -30,8 +30,9 @@ def read_dates_in(languages: Sequence[str]) -> None:
     The codes must be dateparser's (`unknown_date_languages` finds the others)."""
     import htmldate.extractors  # here: the settings import this module, not htmldate
 
+    every_language = _every_language()  # htmldate's own, kept before the first swap
     htmldate.extractors.get_external_parser = (
-        _parser_for(tuple(languages)) if languages else _every_language())
+        _parser_for(tuple(languages)) if languages else every_language)
     htmldate.extractors.try_date_expr.cache_clear()  # answers of the parser replaced
 
 
@@ -53,9 +54,15 @@ def _every_language() -> Callable[[], object]:
 
 @lru_cache(maxsize=4)
 def _parser_for(languages: tuple[str, ...]) -> Callable[[], object]:
-    from dateparser import DateDataParser
+    """A stand-in for htmldate's `get_external_parser`: built on first use, as htmldate's
+    own is, so that importing the extractors does not import dateparser."""
 
-    # htmldate's settings, read off a parser it builds (no language is loaded yet)
-    settings = _every_language().__wrapped__()._settings
-    parser = DateDataParser(languages=list(languages), settings=settings)
-    return lambda: parser
+    @lru_cache(maxsize=1)
+    def parser() -> object:
+        from dateparser import DateDataParser
+
+        # htmldate's settings, read off a parser it builds (no language is loaded yet)
+        settings = _every_language().__wrapped__()._settings
+        return DateDataParser(languages=list(languages), settings=settings)
+
+    return parser
